@@ -1,0 +1,107 @@
+//! Start-up: turn validated settings into a running app, and run it until shutdown.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::{LoadedSettings, Secret, Settings, StoreBackend};
+use crate::http;
+use crate::incidents::{Classifier, IncidentService, IngestPolicy, Triage};
+use crate::metrics::Metrics;
+use crate::store::{MemoryStore, RedisStore, RedisStoreConfig, Store};
+
+/// Everything the HTTP handlers share.
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub incidents: IncidentService,
+    pub metrics: Metrics,
+    pub alertmanager_token: Option<Secret>,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl App {
+    /// Builds the app on an existing store (tests and benchmarks bring their own).
+    pub fn with_store(settings: &Settings, classifier: Classifier, store: Arc<dyn Store>) -> Self {
+        let cluster = &settings.cluster;
+        let namespace_environments: HashMap<_, _> = cluster
+            .environments
+            .iter()
+            .flat_map(|(env, namespaces)| namespaces.iter().map(|ns| (ns.clone(), *env)))
+            .collect();
+        let triage = Triage {
+            classifier,
+            cluster: cluster.name.clone(),
+            environment_label: cluster.environment_label.clone(),
+            default_environment: cluster.default_environment,
+            namespace_environments,
+        };
+        let policy = IngestPolicy {
+            suppression_window: settings.incidents.suppression_window,
+            retention: settings.incidents.retention,
+            history_limit: settings.incidents.history_limit,
+        };
+        Self {
+            incidents: IncidentService::new(store.clone(), triage, policy),
+            store,
+            metrics: Metrics::new(),
+            alertmanager_token: settings.alertmanager.token.clone(),
+            max_body_bytes: settings.alertmanager.max_body_bytes,
+            request_timeout: settings.server.request_timeout,
+        }
+    }
+}
+
+/// The store the settings ask for.
+///
+/// # Errors
+/// When the Redis URL cannot be used (an unreachable server is not an error here: the store
+/// connects on first use and `/readyz` reports it).
+pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match settings.store.backend {
+        StoreBackend::Memory => Arc::new(MemoryStore::new()),
+        StoreBackend::Redis => {
+            let redis = &settings.store.redis;
+            let config = RedisStoreConfig {
+                url: redis.url.to_string(),
+                key_prefix: redis.key_prefix.clone(),
+                connect_timeout: redis.connect_timeout,
+                command_timeout: redis.command_timeout,
+            };
+            Arc::new(RedisStore::new(&config).context("cannot use store.redis.url")?)
+        }
+    })
+}
+
+/// Runs the bot until SIGTERM or SIGINT.
+///
+/// # Errors
+/// When the listen address cannot be bound or the store cannot be set up.
+pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let settings = loaded.settings;
+    let store = open_store(&settings)?;
+    if let Err(error) = store.ping().await {
+        tracing::warn!(error = %http::error_chain(&error), "state store not answering yet; /readyz reports 503 and alerts get 503 until it does");
+    }
+    let app = Arc::new(App::with_store(&settings, loaded.classifier, store));
+    let listener = bind(settings.server.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "robot-sre serving");
+    let router = http::router(app);
+    let shutdown = crate::http::termination_signal();
+    http::serve(listener, router, shutdown, settings.server.shutdown_grace).await?;
+    tracing::info!("robot-sre stopped");
+    Ok(())
+}
+
+async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} (server.listen)"))
+}

@@ -1,0 +1,126 @@
+//! The command line: what each subcommand does, in `robot-sre --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, LoadedSettings};
+use crate::incidents::{IncidentId, IncidentRepository};
+
+/// Robot SRE: turns Alertmanager alerts into approval-gated, verified and audited Kubernetes
+/// remediations, negotiated with on-call humans in chat.
+#[derive(Debug, Parser)]
+#[command(name = "robot-sre", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (YAML). Environment variables ROBOT_SRE__SECTION__KEY override it.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "ROBOT_SRE_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot: the Alertmanager webhook, health and metrics endpoints, until SIGTERM/SIGINT.
+    Serve,
+    /// Load and validate the configuration, then print the resolved settings with secrets
+    /// masked. Exits 2 naming the file (or environment variable), key and problem if invalid.
+    CheckConfig,
+    /// Read incidents from the configured state store.
+    #[command(subcommand)]
+    Incidents(IncidentsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCommand {
+    /// List open incidents, one line each.
+    List,
+    /// Print one incident, with its history, as JSON.
+    Show {
+        /// Incident id, e.g. inc-7k3q9x2m4p0a.
+        id: String,
+    },
+}
+
+/// Exit code for configuration problems.
+const BAD_CONFIG: u8 = 2;
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub async fn run(self) -> ExitCode {
+        let loaded = match config::load(self.config.as_deref()) {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                eprintln!("error: the configuration is invalid:\n{error}");
+                return ExitCode::from(BAD_CONFIG);
+            }
+        };
+        let result = match self.command {
+            Command::CheckConfig => check_config(&loaded),
+            Command::Serve => {
+                crate::telemetry::init(&loaded.settings.telemetry);
+                crate::app::run(loaded).await
+            }
+            Command::Incidents(command) => incidents(&loaded, command).await,
+        };
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn check_config(loaded: &LoadedSettings) -> anyhow::Result<()> {
+    println!("configuration is valid");
+    println!("sources, later wins: {}", loaded.sources.join(", "));
+    for warning in &loaded.warnings {
+        println!("warning: {warning}");
+    }
+    println!("resolved settings (secrets masked):");
+    print!("{}", serde_yaml::to_string(&loaded.settings)?);
+    Ok(())
+}
+
+async fn incidents(loaded: &LoadedSettings, command: IncidentsCommand) -> anyhow::Result<()> {
+    let repository = IncidentRepository::new(crate::app::open_store(&loaded.settings)?);
+    match command {
+        IncidentsCommand::List => {
+            let ids = repository.open_ids().await?;
+            if ids.is_empty() {
+                println!("no open incidents");
+            }
+            for id in ids {
+                match repository.load(&id).await? {
+                    Some((i, _)) => println!(
+                        "{}  {:<9} {:<28} {:<10} {}",
+                        i.id,
+                        format!("{:?}", i.severity).to_lowercase(),
+                        i.incident_type.as_str(),
+                        format!("{:?}", i.lifecycle).to_lowercase(),
+                        i.alertname(),
+                    ),
+                    None => println!("{id}  (listed as open but not found)"),
+                }
+            }
+        }
+        IncidentsCommand::Show { id } => {
+            let id = IncidentId::from_stored(id);
+            let Some((incident, _)) = repository.load(&id).await? else {
+                anyhow::bail!("no incident {id} in the configured store");
+            };
+            println!("{}", serde_json::to_string_pretty(&incident)?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Configuration: one YAML file layered with `ROBOT_SRE__SECTION__KEY` environment overrides,
+//! deserialized into typed settings and validated at start-up.
+//!
+//! Every field has a default, so an empty file (or none) is a valid, safe configuration: the
+//! in-memory store, production as the environment, and an Alertmanager endpoint that refuses
+//! everything until a token is set.
+
+mod load;
+mod secret;
+mod settings;
+mod validate;
+
+pub use load::{ConfigError, LoadedSettings, load, load_from};
+pub use secret::{MASK, Secret};
+pub use settings::*;

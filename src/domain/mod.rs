@@ -1,0 +1,5 @@
+//! Validated names shared by every module: parse once at the edge, then pass the type.
+
+mod names;
+
+pub use names::{NameError, Namespace, ResourceName};

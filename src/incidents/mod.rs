@@ -1,0 +1,16 @@
+//! Incidents: the Alertmanager payload, the Incident model, triage (classification, scope,
+//! environment) and deduplicated, durable ingest.
+
+pub mod alertmanager;
+pub mod classify;
+pub mod ingest;
+pub mod model;
+pub mod repository;
+pub mod triage;
+
+pub use alertmanager::{Alert, AlertStatus, Notification, PayloadError};
+pub use classify::Classifier;
+pub use ingest::{IncidentService, IngestError, IngestPolicy, Outcome, Recorded};
+pub use model::{Incident, IncidentId, IncidentType, Lifecycle};
+pub use repository::IncidentRepository;
+pub use triage::Triage;

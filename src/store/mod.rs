@@ -1,0 +1,133 @@
+//! The state store: a small trait over versioned documents, claims and sets, with a Redis
+//! implementation for production and an in-memory one for a single process.
+//!
+//! Keys are logical (`incident:inc-…`); each implementation adds its own deployment prefix, so
+//! no caller ever builds a Redis key. Every document update is a compare-and-set on a version
+//! number, and the side effects of a write (index membership, TTL changes on related keys) are
+//! applied atomically with it, so a reader never sees a document without its index entries.
+
+mod memory;
+mod redis;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use self::memory::MemoryStore;
+pub use self::redis::{RedisStore, RedisStoreConfig};
+
+/// A document version. `0` means "absent": writing with `expected == 0` creates the document.
+pub type Version = u64;
+
+/// A stored document and the version it was read at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    pub version: Version,
+    pub value: Vec<u8>,
+}
+
+/// Work applied atomically together with a successful compare-and-set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SideEffect {
+    /// Add `member` to the set `set`.
+    AddToSet { set: String, member: String },
+    /// Remove `member` from the set `set`.
+    RemoveFromSet { set: String, member: String },
+    /// Make `key` expire after `ttl` (no-op when the key does not exist).
+    Expire { key: String, ttl: Duration },
+    /// Remove any expiry from `key`.
+    Persist { key: String },
+}
+
+/// A document write: the new value, its time to live, and the side effects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Write {
+    pub value: Vec<u8>,
+    /// `None` keeps the document forever (any earlier expiry is removed).
+    pub ttl: Option<Duration>,
+    pub effects: Vec<SideEffect>,
+}
+
+/// The result of [`Store::compare_and_set`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CasOutcome {
+    /// The write happened; the document now has this version.
+    Written { version: Version },
+    /// Someone else wrote first; nothing was changed. `current` is the version found.
+    Conflict { current: Version },
+}
+
+/// The result of [`Store::claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key was free and now holds the offered value.
+    Claimed,
+    /// The key was already held; this is its value. Nothing was changed.
+    Held(String),
+}
+
+/// Errors of the state store. Callers branch on [`StoreError::is_transient`].
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or did not answer in time; retrying later may succeed.
+    #[error("state store unavailable during {operation}")]
+    Unavailable {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The store answered with an error (wrong type at a key, script failure).
+    #[error("state store refused {operation}")]
+    Refused {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A stored value could not be decoded.
+    #[error("stored value at {key} is unreadable: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+impl StoreError {
+    /// Whether a retry after a pause may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
+}
+
+/// The operations every store implementation provides.
+///
+/// # Guarantees
+/// Each method is atomic on its own: a compare-and-set either applies the value, the TTL and all
+/// side effects, or none of them. Implementations never panic on backend failure; they return
+/// [`StoreError`].
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Reads a document, or `None` when it is absent or expired.
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError>;
+
+    /// Writes `write` at `key` if the current version equals `expected` (`0` = absent).
+    ///
+    /// # Idempotency
+    /// A conflict changes nothing, so the caller re-reads and decides again.
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Version,
+        write: Write,
+    ) -> Result<CasOutcome, StoreError>;
+
+    /// Sets `key` to `value` only if it is free; otherwise returns what holds it.
+    async fn claim(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Option<Duration>,
+    ) -> Result<Claim, StoreError>;
+
+    /// The members of a set (empty when the set does not exist), in no particular order.
+    async fn members(&self, set: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Answers when the store is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
