@@ -86,6 +86,9 @@ impl Notification {
             .map_err(|error| PayloadError::Malformed(error.to_string()))?;
         match envelope.version {
             Some(serde_json::Value::String(v)) if v == "4" => {}
+            Some(serde_json::Value::String(other)) => {
+                return Err(PayloadError::UnsupportedVersion(other));
+            }
             Some(other) => return Err(PayloadError::UnsupportedVersion(other.to_string())),
             None => return Err(PayloadError::Malformed("missing field `version`".into())),
         }
@@ -157,7 +160,7 @@ mod tests {
     #[test]
     fn parse_rejects_other_versions_by_name() {
         let error = Notification::parse(br#"{"version":"3","alerts":[]}"#).unwrap_err();
-        assert_eq!(error, PayloadError::UnsupportedVersion("\"3\"".into()));
+        assert_eq!(error, PayloadError::UnsupportedVersion("3".into()));
     }
 
     #[test]

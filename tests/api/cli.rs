@@ -1,0 +1,123 @@
+//! The `robot-sre` binary: help, check-config, environment overrides. Each run gets its own
+//! environment through `Command::env`; the test process's environment is never changed.
+
+use std::process::{Command, Output};
+
+const EXAMPLE_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/robot-sre.example.yaml");
+
+fn robot_sre(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_robot-sre"));
+    command.args(args).env_remove("ROBOT_SRE_CONFIG");
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("ROBOT_SRE__")) {
+        command.env_remove(key);
+    }
+    command
+        .envs(env.iter().copied())
+        .output()
+        .expect("robot-sre runs")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into(),
+        String::from_utf8_lossy(&output.stderr).into(),
+    )
+}
+
+#[test]
+fn help_explains_every_subcommand() {
+    let output = robot_sre(&["--help"], &[]);
+    let (stdout, _) = text(&output);
+    assert!(output.status.success());
+    for command in ["serve", "check-config", "incidents"] {
+        assert!(
+            stdout.contains(command),
+            "{command} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn check_config_accepts_the_example_and_masks_every_secret() {
+    let secret = "s3cret-from-the-environment";
+    let output = robot_sre(
+        &["check-config", "--config", EXAMPLE_CONFIG],
+        &[
+            ("ROBOT_SRE__ALERTMANAGER__TOKEN", secret),
+            (
+                "ROBOT_SRE__STORE__REDIS__URL",
+                "redis://:hunter2@redis:6379",
+            ),
+        ],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("configuration is valid"));
+    assert!(
+        stdout.contains("token: '********'") || stdout.contains("token: \"********\""),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+    assert!(
+        !stdout.contains("change-me-to-a-long-random-string"),
+        "the file's token is masked too"
+    );
+}
+
+#[test]
+fn check_config_names_the_file_key_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, "incidents:\n  suppression_window: 0s\n").unwrap();
+    let output = robot_sre(&["check-config", "--config", path.to_str().unwrap()], &[]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+    assert!(stderr.contains("incidents.suppression_window"), "{stderr}");
+    assert!(stderr.contains("at least 1s"), "{stderr}");
+}
+
+#[test]
+fn environment_overrides_are_applied_and_named_in_errors() {
+    let output = robot_sre(
+        &["check-config"],
+        &[("ROBOT_SRE__SERVER__LISTEN", "not-an-address")],
+    );
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("ROBOT_SRE__SERVER__LISTEN"), "{stderr}");
+
+    let output = robot_sre(
+        &["check-config"],
+        &[("ROBOT_SRE__CLUSTER__NAME", "eu-west-7")],
+    );
+    let (stdout, _) = text(&output);
+    assert!(output.status.success());
+    assert!(stdout.contains("name: eu-west-7"), "{stdout}");
+}
+
+#[test]
+fn the_config_path_can_come_from_the_environment() {
+    let output = robot_sre(
+        &["check-config"],
+        &[("ROBOT_SRE_CONFIG", "/nonexistent/robot-sre.yaml")],
+    );
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("/nonexistent/robot-sre.yaml: cannot read"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn without_a_token_check_config_warns_loudly() {
+    let output = robot_sre(&["check-config"], &[]);
+    let (stdout, _) = text(&output);
+    assert!(output.status.success());
+    assert!(
+        stdout.contains("warning: alertmanager.token is not set"),
+        "{stdout}"
+    );
+}

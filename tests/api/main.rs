@@ -1,0 +1,12 @@
+//! Integration tests: the bot over real HTTP, against a real redis-server and a real
+//! Alertmanager. One binary, so the shared redis-server starts once.
+
+mod alertmanager_e2e;
+mod cli;
+mod health;
+mod helpers;
+mod ingest;
+mod ingest_rejections;
+mod shutdown;
+mod store_conformance;
+mod store_outage;

@@ -1,0 +1,230 @@
+//! One conformance suite, run against both stores: whatever the backend, the same guarantees.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use robot_sre::store::{CasOutcome, Claim, MemoryStore, SideEffect, Store, Write};
+
+use crate::helpers::{eventually, redis_store, redis_url, unique_prefix};
+
+fn write(value: &str) -> Write {
+    Write {
+        value: value.as_bytes().to_vec(),
+        ..Write::default()
+    }
+}
+
+async fn get_of_an_absent_key_is_none(store: Arc<dyn Store>) {
+    assert_eq!(store.get("nothing").await.unwrap(), None);
+    assert!(store.members("no-set").await.unwrap().is_empty());
+}
+
+async fn create_then_update_bumps_the_version(store: Arc<dyn Store>) {
+    let created = store.compare_and_set("doc", 0, write("one")).await.unwrap();
+    assert_eq!(created, CasOutcome::Written { version: 1 });
+    let updated = store.compare_and_set("doc", 1, write("two")).await.unwrap();
+    assert_eq!(updated, CasOutcome::Written { version: 2 });
+    let read = store.get("doc").await.unwrap().unwrap();
+    assert_eq!(
+        (read.version, read.value.as_slice()),
+        (2, b"two".as_slice())
+    );
+}
+
+async fn a_stale_version_conflicts_and_changes_nothing(store: Arc<dyn Store>) {
+    store.compare_and_set("doc", 0, write("one")).await.unwrap();
+    let mut stale = write("lost");
+    stale.effects = vec![SideEffect::AddToSet {
+        set: "s".into(),
+        member: "m".into(),
+    }];
+    assert_eq!(
+        store
+            .compare_and_set("doc", 0, stale.clone())
+            .await
+            .unwrap(),
+        CasOutcome::Conflict { current: 1 }
+    );
+    assert_eq!(
+        store.compare_and_set("doc", 7, stale).await.unwrap(),
+        CasOutcome::Conflict { current: 1 }
+    );
+    assert_eq!(store.get("doc").await.unwrap().unwrap().value, b"one");
+    assert!(
+        store.members("s").await.unwrap().is_empty(),
+        "a conflict applies no side effect"
+    );
+}
+
+async fn side_effects_apply_with_the_write(store: Arc<dyn Store>) {
+    let mut first = write("a");
+    first.effects = vec![
+        SideEffect::AddToSet {
+            set: "open".into(),
+            member: "x".into(),
+        },
+        SideEffect::AddToSet {
+            set: "open".into(),
+            member: "y".into(),
+        },
+    ];
+    store.compare_and_set("doc", 0, first).await.unwrap();
+    let mut members = store.members("open").await.unwrap();
+    members.sort();
+    assert_eq!(members, ["x", "y"]);
+    let mut second = write("b");
+    second.effects = vec![SideEffect::RemoveFromSet {
+        set: "open".into(),
+        member: "x".into(),
+    }];
+    store.compare_and_set("doc", 1, second).await.unwrap();
+    assert_eq!(store.members("open").await.unwrap(), ["y"]);
+}
+
+async fn claims_go_to_the_first_and_report_the_holder(store: Arc<dyn Store>) {
+    assert_eq!(
+        store.claim("fp", "first", None).await.unwrap(),
+        Claim::Claimed
+    );
+    assert_eq!(
+        store.claim("fp", "second", None).await.unwrap(),
+        Claim::Held("first".into())
+    );
+}
+
+async fn a_document_ttl_expires_it(store: Arc<dyn Store>) {
+    let mut short = write("brief");
+    short.ttl = Some(Duration::from_millis(100));
+    store.compare_and_set("doc", 0, short).await.unwrap();
+    assert!(store.get("doc").await.unwrap().is_some());
+    eventually(Duration::from_secs(5), "document expiry", || async {
+        store.get("doc").await.unwrap().is_none().then_some(())
+    })
+    .await;
+    // Expired means absent: it can be created again at version 0.
+    assert_eq!(
+        store
+            .compare_and_set("doc", 0, write("again"))
+            .await
+            .unwrap(),
+        CasOutcome::Written { version: 1 }
+    );
+}
+
+async fn expire_and_persist_effects_govern_other_keys(store: Arc<dyn Store>) {
+    store.claim("keep", "v", None).await.unwrap();
+    store.claim("lapse", "v", None).await.unwrap();
+    let mut doc = write("d");
+    doc.effects = vec![
+        SideEffect::Expire {
+            key: "keep".into(),
+            ttl: Duration::from_millis(100),
+        },
+        SideEffect::Expire {
+            key: "lapse".into(),
+            ttl: Duration::from_millis(100),
+        },
+    ];
+    store.compare_and_set("doc", 0, doc).await.unwrap();
+    let mut rescue = write("d2");
+    rescue.effects = vec![SideEffect::Persist { key: "keep".into() }];
+    store.compare_and_set("doc", 1, rescue).await.unwrap();
+    eventually(Duration::from_secs(5), "claim expiry", || async {
+        let lapsed = store.claim("lapse", "new", None).await.unwrap() == Claim::Claimed;
+        lapsed.then_some(())
+    })
+    .await;
+    assert_eq!(
+        store.claim("keep", "other", None).await.unwrap(),
+        Claim::Held("v".into())
+    );
+}
+
+async fn concurrent_compare_and_set_loses_no_update(store: Arc<dyn Store>) {
+    let tasks = (0..40).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            loop {
+                let current = store.get("counter").await.unwrap();
+                let (version, n) = current.map_or((0, 0), |c| {
+                    (
+                        c.version,
+                        String::from_utf8(c.value).unwrap().parse::<u32>().unwrap(),
+                    )
+                });
+                let next = write(&(n + 1).to_string());
+                if let CasOutcome::Written { .. } = store
+                    .compare_and_set("counter", version, next)
+                    .await
+                    .unwrap()
+                {
+                    break;
+                }
+            }
+        })
+    });
+    for task in futures::future::join_all(tasks).await {
+        task.unwrap();
+    }
+    assert_eq!(store.get("counter").await.unwrap().unwrap().value, b"40");
+}
+
+async fn ping_answers(store: Arc<dyn Store>) {
+    store.ping().await.unwrap();
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(std::sync::Arc::new(super::MemoryStore::new())).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let url = super::redis_url().await;
+                    super::$case(super::redis_store(&url, &super::unique_prefix())).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    get_of_an_absent_key_is_none,
+    create_then_update_bumps_the_version,
+    a_stale_version_conflicts_and_changes_nothing,
+    side_effects_apply_with_the_write,
+    claims_go_to_the_first_and_report_the_holder,
+    a_document_ttl_expires_it,
+    expire_and_persist_effects_govern_other_keys,
+    concurrent_compare_and_set_loses_no_update,
+    ping_answers,
+);
+
+#[tokio::test]
+async fn redis_prefixes_keep_deployments_apart() {
+    let url = redis_url().await;
+    let a = redis_store(&url, &unique_prefix());
+    let b = redis_store(&url, &unique_prefix());
+    a.compare_and_set("doc", 0, write("a")).await.unwrap();
+    assert_eq!(b.get("doc").await.unwrap(), None);
+    assert_eq!(b.claim("fp", "b", None).await.unwrap(), Claim::Claimed);
+}
+
+#[tokio::test]
+async fn a_wrong_kind_of_value_is_a_refusal_not_a_panic() {
+    let url = redis_url().await;
+    let store = redis_store(&url, &unique_prefix());
+    store.claim("k", "text", None).await.unwrap();
+    let error = store.get("k").await.unwrap_err();
+    assert!(!error.is_transient(), "{error}");
+    let memory = MemoryStore::new();
+    memory.claim("k", "text", None).await.unwrap();
+    assert!(!memory.get("k").await.unwrap_err().is_transient());
+}
