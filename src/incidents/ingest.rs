@@ -178,11 +178,7 @@ pub fn open(
         history_dropped: 0,
     };
     let limit = policy.history_limit;
-    let observed = format!(
-        "alert {} received ({:?})",
-        incident.alertname(),
-        alert.status
-    );
+    let observed = format!("alert {} received ({})", incident.alertname(), alert.status);
     incident.record(now, EventKind::Observed, observed, limit);
     let classified = format!(
         "classified as {} with {:?} confidence ({}); severity {:?}; environment {:?}",

@@ -1,5 +1,5 @@
-//! Graceful shutdown: a request being handled when the signal comes is finished and recorded;
-//! new connections are refused afterwards.
+//! Requests caught in the middle: by a shutdown (finished and recorded; new connections refused)
+//! or by their deadline (503, so Alertmanager retries; nothing half-written).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +13,8 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::helpers::{Backend, EXAMPLE, TOKEN, eventually, spawn_app_with};
 
-/// The memory store, except that the first write waits for the test's permission. It lets the
-/// test know for certain that a request is inside the handler when shutdown begins.
+/// The memory store, except that writes wait for the test's permission. It lets a test know for
+/// certain that a request is inside the handler.
 struct GatedStore {
     inner: MemoryStore,
     entered: Notify,
@@ -52,13 +52,17 @@ impl Store for GatedStore {
     }
 }
 
-#[tokio::test]
-async fn a_request_in_flight_at_shutdown_completes_and_is_recorded() {
-    let store = Arc::new(GatedStore {
+fn gated_store() -> Arc<GatedStore> {
+    Arc::new(GatedStore {
         inner: MemoryStore::new(),
         entered: Notify::new(),
         gate: Semaphore::new(0),
-    });
+    })
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_completes_and_is_recorded() {
+    let store = gated_store();
     let mut app = spawn_app_with(Backend::Given(store.clone()), |_| {}).await;
     let request = app
         .client
@@ -84,4 +88,18 @@ async fn a_request_in_flight_at_shutdown_completes_and_is_recorded() {
         (&mut app.server).await.unwrap().is_ok(),
         "the server stops cleanly"
     );
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_gets_503_and_writes_nothing() {
+    let store = gated_store();
+    let app = spawn_app_with(Backend::Given(store.clone()), |s| {
+        s.server.request_timeout = Duration::from_millis(200);
+    })
+    .await;
+    let response = app.post_alerts(EXAMPLE).await;
+    assert_eq!(response.status(), 503);
+    // The handler was cancelled while waiting to write: releasing the gate now writes nothing.
+    store.gate.add_permits(1);
+    assert!(app.repository.open_ids().await.unwrap().is_empty());
 }
