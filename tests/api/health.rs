@@ -5,21 +5,21 @@ use crate::helpers::{Backend, EXAMPLE, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn healthz_answers_while_the_process_lives() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let response = app.get("/healthz").await;
     assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
 async fn readyz_answers_200_when_redis_answers() {
     let app = spawn_app_with(Backend::Redis, |_| {}).await;
-    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
 async fn metrics_are_prometheus_text_and_follow_ingest() {
     let app = spawn_app().await;
-    let before = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let before = app.get("/metrics").await;
     let content_type = before.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -34,15 +34,7 @@ async fn metrics_are_prometheus_text_and_follow_ingest() {
     assert!(before.trim_end().ends_with("# EOF"));
 
     app.post_alerts(EXAMPLE).await;
-    let after = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let after = app.metrics().await;
     assert!(after.contains("ops_incidents_open_total 2"), "{after}");
     assert!(after.contains("ops_incidents_by_type_total{incident_type=\"unclassified\"} 2"));
     assert!(

@@ -96,6 +96,24 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// GETs a path.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("metrics body")
+    }
+
     /// Keys the app wrote to Redis (panics for the memory backend).
     pub async fn stored_keys(&self) -> Vec<String> {
         let (url, prefix) = self.redis.as_ref().expect("a Redis-backed app");

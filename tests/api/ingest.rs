@@ -59,15 +59,7 @@ async fn the_same_notification_twice_updates_the_same_incidents() {
     let open = app.repository.open_ids().await.unwrap();
     let (incident, _) = app.repository.load(&open[0]).await.unwrap().unwrap();
     assert_eq!(incident.deliveries, 2);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("ops_incidents_open_total 2\n"),
         "{metrics}"

@@ -135,15 +135,7 @@ async fn refusals_are_counted_by_reason() {
     post(&app, None, EXAMPLE).await;
     post(&app, Some("guess"), EXAMPLE).await;
     app.post_alerts("{").await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for reason in ["unauthenticated", "forbidden", "malformed"] {
         let line = format!("ops_webhook_rejections_total{{reason=\"{reason}\"}} 1");
         assert!(metrics.contains(&line), "{line} missing:\n{metrics}");

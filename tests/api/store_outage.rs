@@ -17,15 +17,7 @@ async fn alerts_get_503_during_a_redis_outage_and_are_recorded_once_redis_return
         "00000000dead0001",
         &[("namespace", "shop")],
     );
-    assert_eq!(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get("/readyz").await.status(), 200);
 
     redis.stop();
     let response = app.post_alerts(payload.clone()).await;
@@ -33,22 +25,14 @@ async fn alerts_get_503_during_a_redis_outage_and_are_recorded_once_redis_return
     assert_eq!(response.headers()["retry-after"], "5");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "store_unavailable");
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     let ready: Value = ready.json().await.unwrap();
     assert!(
         ready["store"].as_str().unwrap().contains("unavailable"),
         "{ready}"
     );
-    assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
 
     redis.restart().await.unwrap();
     // The first command after the outage may still meet the dead connection; readiness turns
@@ -84,24 +68,8 @@ async fn the_service_starts_and_answers_while_redis_is_down() {
         |_| {},
     )
     .await;
-    assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        503
-    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 503);
     let payload = firing_payload("KubeNodeNotReady", "00000000dead0002", &[]);
     assert_eq!(app.post_alerts(payload).await.status(), 503);
 }
