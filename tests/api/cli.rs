@@ -121,3 +121,54 @@ fn without_a_token_check_config_warns_loudly() {
         "{stdout}"
     );
 }
+
+#[test]
+fn serve_warns_without_a_token_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_robot-sre"))
+        .arg("serve")
+        .env_remove("ROBOT_SRE_CONFIG")
+        .env_remove("ROBOT_SRE__ALERTMANAGER__TOKEN")
+        .env("ROBOT_SRE__SERVER__LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("robot-sre serve starts");
+    let (lines_tx, lines) = mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("robot-sre serving"))
+    {
+        let line = lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("start-up log line");
+        seen.push(line);
+    }
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("WARN") && l.contains("alertmanager.token is not set")),
+        "{seen:#?}"
+    );
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    // The reader thread forwards the rest of the log and ends at EOF, closing the channel.
+    let rest: Vec<String> = lines.iter().collect();
+    assert!(
+        rest.iter().any(|l| l.contains("robot-sre stopped")),
+        "{rest:#?}"
+    );
+}
