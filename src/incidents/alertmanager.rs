@@ -80,28 +80,38 @@ pub enum PayloadError {
 }
 
 impl Notification {
-    /// Parses and checks a webhook body.
+    /// Parses and checks a webhook body, in one pass when it is valid.
     ///
     /// # Errors
     /// [`PayloadError::Malformed`] names the JSON problem and where it is;
     /// [`PayloadError::UnsupportedVersion`] when `version` is not `"4"`.
     pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
-        // Check the version first, so an old payload gets the clearer of the two answers.
-        #[derive(Deserialize)]
-        struct Envelope {
-            version: Option<serde_json::Value>,
-        }
-        let envelope: Envelope = serde_json::from_slice(body)
-            .map_err(|error| PayloadError::Malformed(error.to_string()))?;
-        match envelope.version {
-            Some(serde_json::Value::String(v)) if v == "4" => {}
-            Some(serde_json::Value::String(other)) => {
-                return Err(PayloadError::UnsupportedVersion(other));
+        let parsed: Result<Self, _> = serde_json::from_slice(body);
+        match parsed {
+            Ok(notification) if notification.version == "4" => Ok(notification),
+            Ok(notification) => Err(PayloadError::UnsupportedVersion(notification.version)),
+            // Name an unsupported version before any shape problem it explains; this second
+            // look happens only for bodies that are refused anyway.
+            Err(error) => {
+                Err(version_problem(body)
+                    .unwrap_or_else(|| PayloadError::Malformed(error.to_string())))
             }
-            Some(other) => return Err(PayloadError::UnsupportedVersion(other.to_string())),
-            None => return Err(PayloadError::Malformed("missing field `version`".into())),
         }
-        serde_json::from_slice(body).map_err(|error| PayloadError::Malformed(error.to_string()))
+    }
+}
+
+/// The version problem of a body that did not parse, when it has one.
+fn version_problem(body: &[u8]) -> Option<PayloadError> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        version: Option<serde_json::Value>,
+    }
+    let envelope: Envelope = serde_json::from_slice(body).ok()?;
+    match envelope.version {
+        Some(serde_json::Value::String(v)) if v == "4" => None,
+        Some(serde_json::Value::String(v)) => Some(PayloadError::UnsupportedVersion(v)),
+        Some(other) => Some(PayloadError::UnsupportedVersion(other.to_string())),
+        None => None,
     }
 }
 
@@ -164,6 +174,13 @@ mod tests {
             };
             assert_eq!(stripped.identity(), expected);
         }
+    }
+
+    #[test]
+    fn parse_rejects_a_well_formed_payload_of_another_version() {
+        let body = EXAMPLE.replace("\"version\": \"4\"", "\"version\": \"5\"");
+        let error = Notification::parse(body.as_bytes()).unwrap_err();
+        assert_eq!(error, PayloadError::UnsupportedVersion("5".into()));
     }
 
     #[test]
