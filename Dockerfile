@@ -9,8 +9,8 @@ FROM rust:1.89-bookworm AS build
 WORKDIR /src
 # Dependencies first, so source edits do not rebuild them.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
-    && echo 'fn main() {}' > benches/ingest.rs \
+RUN mkdir -p src benches/ingest && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+    && echo 'fn main() {}' > benches/ingest/main.rs \
     && cargo build --release --locked --bin robot-sre \
     && rm -rf src benches
 COPY src src
