@@ -67,7 +67,7 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         StoreBackend::Redis => {
             let redis = &settings.store.redis;
             let config = RedisStoreConfig {
-                url: redis.url.to_string(),
+                url: redis.url.clone(),
                 key_prefix: redis.key_prefix.clone(),
                 connect_timeout: redis.connect_timeout,
                 command_timeout: redis.command_timeout,
@@ -92,9 +92,9 @@ pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
     }
     let app = Arc::new(App::with_store(&settings, loaded.classifier, store));
     let listener = bind(settings.server.listen).await?;
+    let shutdown = http::termination_signal().context("cannot install signal handlers")?;
     tracing::info!(address = %listener.local_addr()?, "robot-sre serving");
     let router = http::router(app);
-    let shutdown = crate::http::termination_signal();
     http::serve(listener, router, shutdown, settings.server.shutdown_grace).await?;
     tracing::info!("robot-sre stopped");
     Ok(())

@@ -45,6 +45,7 @@ pub struct Metrics {
     pub chat_delivery_failures: Counter,
     pub alerts_received: Family<OutcomeLabel, Counter>,
     pub webhook_rejections: Family<ReasonLabel, Counter>,
+    pub alerts_truncated: Counter,
     pub ingest_latency: Histogram,
     pub prompt_delivery_latency: Histogram,
     pub approval_to_execution_latency: Histogram,
@@ -78,6 +79,7 @@ impl Metrics {
             chat_delivery_failures: Counter::default(),
             alerts_received: Family::default(),
             webhook_rejections: Family::default(),
+            alerts_truncated: Counter::default(),
             ingest_latency: latency(),
             prompt_delivery_latency: latency(),
             approval_to_execution_latency: latency(),
@@ -179,6 +181,7 @@ impl Metrics {
             Outcome::Duplicate => "duplicate",
             Outcome::Resolved => "resolved",
             Outcome::Reopened => "reopened",
+            Outcome::LateResolution => "late_resolution",
         };
         self.alerts_received
             .get_or_create(&OutcomeLabel {
@@ -196,7 +199,7 @@ impl Metrics {
             Outcome::Resolved => {
                 self.incidents_resolved.inc();
             }
-            Outcome::Duplicate | Outcome::Reopened => {}
+            Outcome::Duplicate | Outcome::Reopened | Outcome::LateResolution => {}
         }
     }
 

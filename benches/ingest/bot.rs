@@ -37,7 +37,7 @@ impl Bot {
         settings.server.shutdown_grace = Duration::from_secs(5);
         let prefix = format!("bench-{:016x}", rand::random::<u64>());
         let store = RedisStore::new(&RedisStoreConfig {
-            url: redis.url(),
+            url: Secret::new(redis.url()),
             key_prefix: prefix.clone(),
             connect_timeout: settings.store.redis.connect_timeout,
             command_timeout: settings.store.redis.command_timeout,

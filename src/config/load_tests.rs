@@ -117,3 +117,20 @@ fn a_redis_password_is_masked_when_settings_are_printed() {
         "{printed}"
     );
 }
+
+#[test]
+fn a_redis_password_in_a_query_is_masked_too() {
+    let config = file("store:\n  redis:\n    url: unix:///run/redis.sock?db=1&pass=hunter2\n");
+    let loaded = load_from(Some(config.path()), no_overrides()).unwrap();
+    let printed = serde_yaml::to_string(&loaded.settings).unwrap();
+    assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(!format!("{:?}", loaded.settings).contains("hunter2"));
+}
+
+#[test]
+fn an_unparseable_redis_url_is_reported_without_echoing_it() {
+    let config = file("store:\n  redis:\n    url: \"redis://:pa ss#word@\"\n");
+    let error = load_from(Some(config.path()), no_overrides()).unwrap_err();
+    assert_eq!(error.problems[0].key, "store.redis.url");
+    assert!(!error.to_string().contains("word"), "{error}");
+}

@@ -121,10 +121,10 @@ pub struct StoreSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisSettings {
-    /// `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `unix:///path`. A password in
-    /// the URL is masked wherever settings are printed.
+    /// `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `unix:///path`. Held as a
+    /// secret (it may carry a password); printed with any password masked.
     #[serde(serialize_with = "serialize_masked_url")]
-    pub url: Url,
+    pub url: Secret,
     /// Prefix of every key, so deployments can share one Redis.
     pub key_prefix: String,
     /// Deadline for connecting.
@@ -138,7 +138,7 @@ pub struct RedisSettings {
 impl Default for RedisSettings {
     fn default() -> Self {
         Self {
-            url: Url::parse("redis://127.0.0.1:6379").unwrap_or_else(|_| unreachable!()),
+            url: Secret::new("redis://127.0.0.1:6379"),
             key_prefix: "robot-sre".into(),
             connect_timeout: Duration::from_secs(1),
             command_timeout: Duration::from_secs(2),
@@ -146,17 +146,38 @@ impl Default for RedisSettings {
     }
 }
 
-/// The URL with any password replaced by the mask.
-pub fn masked_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    if shown.password().is_some() && shown.set_password(Some(super::MASK)).is_err() {
-        return format!("{}://{}", url.scheme(), super::MASK);
+/// The URL with any password (user info or a `pass`/`password` query parameter) masked; the
+/// whole URL masked when it does not parse.
+pub fn masked_url(text: &str) -> String {
+    let Ok(mut url) = Url::parse(text) else {
+        return super::MASK.to_owned();
+    };
+    if url.password().is_some() && url.set_password(Some(super::MASK)).is_err() {
+        return super::MASK.to_owned();
     }
-    shown.to_string()
+    let secret_key = |key: &str| matches!(key, "pass" | "password");
+    if url.query_pairs().any(|(key, _)| secret_key(&key)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret_key(&k) {
+                    super::MASK.into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
-fn serialize_masked_url<S: serde::Serializer>(url: &Url, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&masked_url(url))
+fn serialize_masked_url<S: serde::Serializer>(
+    url: &Secret,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&masked_url(url.expose()))
 }
 
 /// The cluster the bot watches, and how incidents map to environments.

@@ -61,17 +61,19 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
         check(!value.is_zero(), key, "must be longer than zero".into());
     }
     let redis = &settings.store.redis;
-    check(
-        matches!(
-            redis.url.scheme(),
-            "redis" | "rediss" | "unix" | "redis+unix"
+    // The URL may hold a password: problems name what is wrong, never the URL itself.
+    match url::Url::parse(redis.url.expose()) {
+        Err(error) => check(
+            false,
+            "store.redis.url",
+            format!("not a valid URL: {error}"),
         ),
-        "store.redis.url",
-        format!(
-            "scheme {:?} is not redis, rediss or unix",
-            redis.url.scheme()
+        Ok(url) => check(
+            matches!(url.scheme(), "redis" | "rediss" | "unix" | "redis+unix"),
+            "store.redis.url",
+            format!("scheme {:?} is not redis, rediss or unix", url.scheme()),
         ),
-    );
+    }
     let prefix = &redis.key_prefix;
     check(
         !prefix.is_empty() && prefix.len() <= 64 && !prefix.chars().any(char::is_whitespace),

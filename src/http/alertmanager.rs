@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::AppState;
 use super::auth::AlertmanagerAuth;
 use super::error::ApiError;
+use super::health::error_chain;
 use crate::incidents::{Notification, Recorded};
 
 /// What the bot recorded, returned with the 200.
@@ -47,8 +48,9 @@ pub async fn receive(
     if let Err(error) = &result {
         app.metrics.reject(error.code());
         match error {
-            ApiError::NotRecorded(source) => {
-                tracing::error!(error = %source, "alertmanager notification not recorded")
+            ApiError::NotRecorded(_) | ApiError::NotRecordable { .. } => {
+                let error = error_chain(error);
+                tracing::error!(%error, "alertmanager notification not fully recorded")
             }
             other => tracing::warn!(reason = other.code(), %other, "alertmanager webhook refused"),
         }
@@ -59,26 +61,52 @@ pub async fn receive(
 async fn record(app: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Receipt, ApiError> {
     let body = body.map_err(|rejection| body_error(rejection, app.max_body_bytes))?;
     let notification = Notification::parse(&body)?;
-    let mut incidents = Vec::with_capacity(notification.alerts.len());
-    for alert in &notification.alerts {
-        let recorded = app
-            .incidents
-            .record(&notification.group_key, alert)
-            .await
-            .map_err(ApiError::NotRecorded)?;
+    if notification.truncated_alerts > 0 {
         app.metrics
-            .record_outcome(recorded.outcome, recorded.incident_type);
-        tracing::info!(
-            incident = %recorded.incident_id,
-            fingerprint = %recorded.fingerprint,
-            outcome = ?recorded.outcome,
-            incident_type = recorded.incident_type.as_str(),
-            "alert recorded"
+            .alerts_truncated
+            .inc_by(notification.truncated_alerts);
+        tracing::warn!(
+            truncated = notification.truncated_alerts,
+            group_key = %notification.group_key,
+            "Alertmanager dropped alerts of this group (max_alerts); they were never sent"
         );
-        incidents.push(recorded);
     }
-    Ok(Receipt {
-        received: notification.alerts.len(),
-        incidents,
-    })
+    let total = notification.alerts.len();
+    let mut incidents = Vec::with_capacity(total);
+    let mut refused = Vec::new();
+    for alert in &notification.alerts {
+        match app.incidents.record(&notification.group_key, alert).await {
+            Ok(recorded) => {
+                app.metrics
+                    .record_outcome(recorded.outcome, recorded.incident_type);
+                tracing::info!(
+                    incident = %recorded.incident_id,
+                    fingerprint = %recorded.fingerprint,
+                    outcome = ?recorded.outcome,
+                    incident_type = recorded.incident_type.as_str(),
+                    "alert recorded"
+                );
+                incidents.push(recorded);
+            }
+            // The store is down: stop here, Alertmanager retries the whole group.
+            Err(error) if error.is_transient() => return Err(ApiError::NotRecorded(error)),
+            // This alert's data is refused; record the rest of the group before answering.
+            Err(error) => {
+                let error_text = error_chain(&error);
+                tracing::error!(fingerprint = %alert.identity(), error = %error_text, "alert refused by the store");
+                refused.push(error);
+            }
+        }
+    }
+    match refused.into_iter().next() {
+        Some(first) => Err(ApiError::NotRecordable {
+            failed: total - incidents.len(),
+            total,
+            first,
+        }),
+        None => Ok(Receipt {
+            received: total,
+            incidents,
+        }),
+    }
 }

@@ -1,7 +1,9 @@
 //! Every HTTP error answer, mapped to its status code in one place.
 //!
 //! Alertmanager retries 5xx and drops everything else (notify/util.go `Retrier.Check`), so the
-//! mapping is a promise: 4xx only for requests that can never succeed, 503 when a retry may.
+//! mapping is a promise: 4xx only for requests that can never succeed, 503 when a retry may, and
+//! 500 when some alerts were refused by the store (the healthy ones of the group are recorded, so
+//! one broken document does not hold the rest back).
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -24,12 +26,22 @@ pub enum ApiError {
     AuthNotConfigured,
     #[error("the body is larger than the {limit}-byte limit (alertmanager.max_body_bytes)")]
     TooLarge { limit: usize },
-    #[error("{0}")]
+    #[error(transparent)]
     BadPayload(#[from] PayloadError),
     #[error("the body could not be read: {0}")]
     BadBody(String),
     #[error("the alert could not be recorded; nothing was acknowledged, so retry later")]
     NotRecorded(#[source] IngestError),
+    #[error(
+        "{failed} of {total} alerts could not be recorded (the store refused them); the others \
+         were recorded"
+    )]
+    NotRecordable {
+        failed: usize,
+        total: usize,
+        #[source]
+        first: IngestError,
+    },
 }
 
 #[derive(Serialize)]
@@ -48,6 +60,8 @@ impl ApiError {
             ApiError::AuthNotConfigured | ApiError::NotRecorded(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            // Still a 5xx: no 2xx may acknowledge an alert that is not recorded.
+            ApiError::NotRecordable { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -61,6 +75,7 @@ impl ApiError {
             ApiError::BadPayload(PayloadError::UnsupportedVersion(_)) => "unsupported_version",
             ApiError::BadPayload(PayloadError::Malformed(_)) | ApiError::BadBody(_) => "malformed",
             ApiError::NotRecorded(_) => "store_unavailable",
+            ApiError::NotRecordable { .. } => "store_refused",
         }
     }
 }

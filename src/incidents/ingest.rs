@@ -42,8 +42,12 @@ pub enum Outcome {
     Duplicate,
     /// The alert resolved.
     Resolved,
-    /// A closed incident's alert fired again within the suppression window; no notification.
+    /// The alert fired again, within the suppression window after it resolved or while the
+    /// incident was still recovering; no new notification.
     Reopened,
+    /// A resolution for an alert with no incident (it fired before the bot saw it, or its
+    /// incident lapsed): recorded as a resolved incident, notifies nobody.
+    LateResolution,
 }
 
 /// The result of recording one alert.
@@ -64,6 +68,16 @@ pub enum IngestError {
         "incident {incident} kept changing under concurrent writes; gave up after {MAX_ATTEMPTS} attempts"
     )]
     Contention { incident: IncidentId },
+}
+
+impl IngestError {
+    /// Whether retrying later may succeed (the store was unreachable, or writers collided).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            IngestError::Store(error) => error.is_transient(),
+            IngestError::Contention { .. } => true,
+        }
+    }
 }
 
 /// Records alerts as incidents.
@@ -98,20 +112,31 @@ impl IncidentService {
     pub async fn record(&self, group_key: &str, alert: &Alert) -> Result<Recorded, IngestError> {
         let fingerprint = alert.identity();
         let candidate = IncidentId::generate();
-        let id = self
-            .repository
-            .claim_fingerprint(&fingerprint, &candidate)
-            .await?;
+        let mut id = candidate.clone();
         for _ in 0..MAX_ATTEMPTS {
+            // Re-read the claim on every attempt: a conflict may mean it lapsed and moved on.
+            id = self
+                .repository
+                .claim_fingerprint(&fingerprint, &candidate)
+                .await?;
             let now = Utc::now();
             let (incident, outcome, expected) = match self.repository.load(&id).await? {
                 None => {
                     let assessment = self.triage.assess(alert);
                     let incident = open(id.clone(), group_key, alert, assessment, now, self.policy);
-                    (incident, Outcome::Opened, 0)
+                    let outcome = match alert.status {
+                        AlertStatus::Firing => Outcome::Opened,
+                        AlertStatus::Resolved => Outcome::LateResolution,
+                    };
+                    (incident, outcome, 0)
                 }
                 Some((mut incident, version)) => {
                     let outcome = observe(&mut incident, alert, now, self.policy);
+                    if outcome == Outcome::Duplicate && !incident.lifecycle.is_open() {
+                        // A repeat for a closed incident changes nothing worth a write, and must
+                        // not extend its suppression window or retention.
+                        return Ok(recorded(&incident, fingerprint, outcome));
+                    }
                     (incident, outcome, version)
                 }
             };
@@ -126,15 +151,19 @@ impl IncidentService {
                 )
                 .await?;
             if let CasOutcome::Written { .. } = written {
-                return Ok(Recorded {
-                    incident_id: id,
-                    fingerprint,
-                    outcome,
-                    incident_type: incident.incident_type,
-                });
+                return Ok(recorded(&incident, fingerprint, outcome));
             }
         }
         Err(IngestError::Contention { incident: id })
+    }
+}
+
+fn recorded(incident: &Incident, fingerprint: String, outcome: Outcome) -> Recorded {
+    Recorded {
+        incident_id: incident.id.clone(),
+        fingerprint,
+        outcome,
+        incident_type: incident.incident_type,
     }
 }
 
@@ -213,6 +242,18 @@ pub fn observe(
     incident.deliveries += 1;
     let limit = policy.history_limit;
     match (incident.lifecycle.is_open(), alert.status) {
+        (true, AlertStatus::Firing) if incident.status == AlertStatus::Resolved => {
+            // Resolved while the bot's action was being verified, and firing again: the fix
+            // did not hold.
+            refire(
+                incident,
+                alert,
+                now,
+                "alert fired again while recovering".into(),
+                limit,
+            );
+            Outcome::Reopened
+        }
         (true, AlertStatus::Firing) => {
             if incident.annotations != alert.annotations || incident.starts_at != alert.starts_at {
                 incident.annotations = alert.annotations.clone();
@@ -227,17 +268,28 @@ pub fn observe(
             Outcome::Resolved
         }
         (false, AlertStatus::Firing) => {
-            incident.status = AlertStatus::Firing;
-            incident.starts_at = alert.starts_at;
-            incident.ends_at = None;
             incident.lifecycle = Lifecycle::Triaged;
             let window = humantime::format_duration(policy.suppression_window);
             let detail = format!("alert fired again within the suppression window ({window})");
-            incident.record(now, EventKind::Reopened, detail, limit);
+            refire(incident, alert, now, detail, limit);
             Outcome::Reopened
         }
         (false, AlertStatus::Resolved) => Outcome::Duplicate,
     }
+}
+
+/// The alert fires again: back to firing, with the reason in the history.
+fn refire(
+    incident: &mut Incident,
+    alert: &Alert,
+    now: DateTime<Utc>,
+    detail: String,
+    limit: usize,
+) {
+    incident.status = AlertStatus::Firing;
+    incident.starts_at = alert.starts_at;
+    incident.ends_at = None;
+    incident.record(now, EventKind::Reopened, detail, limit);
 }
 
 /// The alert resolved: an incident the bot acted on waits in `recovering` for verification;

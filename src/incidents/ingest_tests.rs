@@ -128,7 +128,7 @@ async fn a_refire_within_the_window_reopens_instead_of_opening_anew() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_deliveries_of_one_alert_make_one_incident() {
     let service = Arc::new(service());
     let tasks: Vec<_> = (0..16)
@@ -189,5 +189,73 @@ fn history_keeps_only_the_newest_entries() {
     }
     assert_eq!(incident.history.len(), 3);
     assert_eq!(incident.history_dropped, 5);
+    assert_eq!(incident.history.last().unwrap().kind, EventKind::Reopened);
+}
+
+#[tokio::test]
+async fn a_resolution_for_an_unknown_alert_is_recorded_as_a_late_resolution() {
+    let service = service();
+    let recorded = service
+        .record("g", &alert(AlertStatus::Resolved))
+        .await
+        .unwrap();
+    assert_eq!(recorded.outcome, Outcome::LateResolution);
+    assert_eq!(
+        incident(&service, &recorded.incident_id).await.lifecycle,
+        Lifecycle::Resolved
+    );
+    assert!(service.repository().open_ids().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_repeat_for_a_closed_incident_writes_nothing() {
+    let service = service();
+    let opened = service
+        .record("g", &alert(AlertStatus::Firing))
+        .await
+        .unwrap();
+    service
+        .record("g", &alert(AlertStatus::Resolved))
+        .await
+        .unwrap();
+    let before = service
+        .repository()
+        .load(&opened.incident_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let again = service
+        .record("g", &alert(AlertStatus::Resolved))
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, Outcome::Duplicate);
+    let after = service
+        .repository()
+        .load(&opened.incident_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.1, before.1, "the stored version did not move");
+}
+
+#[test]
+fn a_refire_while_recovering_reopens_the_alert() {
+    let now = Utc::now();
+    let firing = alert(AlertStatus::Firing);
+    let assessment = service().triage.assess(&firing);
+    let mut incident = open(
+        IncidentId::generate(),
+        "g",
+        &firing,
+        assessment,
+        now,
+        POLICY,
+    );
+    incident.lifecycle = Lifecycle::Contained;
+    observe(&mut incident, &alert(AlertStatus::Resolved), now, POLICY);
+    let outcome = observe(&mut incident, &firing, now, POLICY);
+    assert_eq!(outcome, Outcome::Reopened);
+    assert_eq!(incident.status, AlertStatus::Firing);
+    assert_eq!(incident.ends_at, None);
     assert_eq!(incident.history.last().unwrap().kind, EventKind::Reopened);
 }

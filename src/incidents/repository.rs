@@ -63,6 +63,8 @@ impl IncidentRepository {
     /// Writes an incident if it is still at `expected`, keeping the open set and the
     /// fingerprints' dedupe keys in step: an open incident holds its dedupe keys forever; a
     /// closed one lets them lapse after `suppression_window` and is itself kept for `retention`.
+    /// If a fingerprint's dedupe key now names another incident (it lapsed and was claimed
+    /// anew), the write is a conflict and nothing changes.
     pub async fn save(
         &self,
         incident: &Incident,
@@ -75,25 +77,24 @@ impl IncidentRepository {
         let mut effects = vec![if open {
             SideEffect::AddToSet {
                 set: OPEN_SET.into(),
-                member: id,
+                member: id.clone(),
             }
         } else {
             SideEffect::RemoveFromSet {
                 set: OPEN_SET.into(),
-                member: id,
+                member: id.clone(),
             }
         }];
-        effects.extend(incident.fingerprints.iter().map(|fingerprint| {
-            let key = dedupe_key(fingerprint);
-            if open {
-                SideEffect::Persist { key }
-            } else {
-                SideEffect::Expire {
-                    key,
-                    ttl: suppression_window,
-                }
-            }
-        }));
+        effects.extend(
+            incident
+                .fingerprints
+                .iter()
+                .map(|fingerprint| SideEffect::Bind {
+                    key: dedupe_key(fingerprint),
+                    value: id.clone(),
+                    ttl: (!open).then_some(suppression_window),
+                }),
+        );
         let value = serde_json::to_vec(incident).map_err(|error| StoreError::Corrupt {
             key: incident_key(&incident.id),
             reason: error.to_string(),

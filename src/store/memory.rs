@@ -95,24 +95,35 @@ fn current_version(
     }
 }
 
+/// Whether `effect` can apply: `Ok(false)` when a bind finds its key held by another value.
+fn admissible(
+    entries: &mut HashMap<String, Entry>,
+    effect: &SideEffect,
+    now: Instant,
+) -> Result<bool, StoreError> {
+    match effect {
+        SideEffect::AddToSet { set, .. } | SideEffect::RemoveFromSet { set, .. } => {
+            match live(entries, set, now).map(|e| &e.value) {
+                None | Some(Value::Set(_)) => Ok(true),
+                Some(_) => Err(wrong_type(set, "compare-and-set")),
+            }
+        }
+        SideEffect::Bind { key, value, .. } => match live(entries, key, now).map(|e| &e.value) {
+            None => Ok(true),
+            Some(Value::Text(held)) => Ok(held == value),
+            Some(_) => Err(wrong_type(key, "compare-and-set")),
+        },
+    }
+}
+
 fn apply(entries: &mut HashMap<String, Entry>, effect: SideEffect, now: Instant) {
     match effect {
         SideEffect::AddToSet { set, member } => {
-            if live(entries, &set, now).is_none() {
-                let value = Value::Set(HashSet::new());
-                entries.insert(
-                    set.clone(),
-                    Entry {
-                        value,
-                        expires_at: None,
-                    },
-                );
-            }
-            if let Some(Entry {
-                value: Value::Set(members),
-                ..
-            }) = entries.get_mut(&set)
-            {
+            let entry = entries.entry(set).or_insert_with(|| Entry {
+                value: Value::Set(HashSet::new()),
+                expires_at: None,
+            });
+            if let Value::Set(members) = &mut entry.value {
                 members.insert(member);
             }
         }
@@ -120,7 +131,7 @@ fn apply(entries: &mut HashMap<String, Entry>, effect: SideEffect, now: Instant)
             if let Some(Entry {
                 value: Value::Set(members),
                 ..
-            }) = live(entries, &set, now)
+            }) = entries.get_mut(&set)
             {
                 members.remove(&member);
                 if members.is_empty() {
@@ -128,15 +139,15 @@ fn apply(entries: &mut HashMap<String, Entry>, effect: SideEffect, now: Instant)
                 }
             }
         }
-        SideEffect::Expire { key, ttl } => {
-            if let Some(entry) = live(entries, &key, now) {
-                entry.expires_at = Some(now + ttl);
-            }
-        }
-        SideEffect::Persist { key } => {
-            if let Some(entry) = live(entries, &key, now) {
-                entry.expires_at = None;
-            }
+        SideEffect::Bind { key, value, ttl } => {
+            let expires_at = ttl.map(|ttl| now + ttl);
+            entries.insert(
+                key,
+                Entry {
+                    value: Value::Text(value),
+                    expires_at,
+                },
+            );
         }
     }
 }
@@ -166,6 +177,11 @@ impl Store for MemoryStore {
             let current = current_version(entries, key, now)?;
             if current != expected {
                 return Ok(CasOutcome::Conflict { current });
+            }
+            for effect in &write.effects {
+                if !admissible(entries, effect, now)? {
+                    return Ok(CasOutcome::Conflict { current });
+                }
             }
             let version = current + 1;
             let entry = Entry {

@@ -26,17 +26,23 @@ pub struct Versioned {
     pub value: Vec<u8>,
 }
 
-/// Work applied atomically together with a successful compare-and-set.
+/// Work applied atomically together with a successful compare-and-set. Every side effect is
+/// checked before anything is written: if one cannot apply, nothing is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SideEffect {
     /// Add `member` to the set `set`.
     AddToSet { set: String, member: String },
     /// Remove `member` from the set `set`.
     RemoveFromSet { set: String, member: String },
-    /// Make `key` expire after `ttl` (no-op when the key does not exist).
-    Expire { key: String, ttl: Duration },
-    /// Remove any expiry from `key`.
-    Persist { key: String },
+    /// Make the claim `key` hold `value` with time to live `ttl` (`None` = forever), provided the
+    /// key is free or already holds `value`. If another value holds it, the whole
+    /// compare-and-set is a [`CasOutcome::Conflict`] and nothing is written: the caller re-reads
+    /// the claim and decides again.
+    Bind {
+        key: String,
+        value: String,
+        ttl: Option<Duration>,
+    },
 }
 
 /// A document write: the new value, its time to live, and the side effects.
@@ -53,7 +59,8 @@ pub struct Write {
 pub enum CasOutcome {
     /// The write happened; the document now has this version.
     Written { version: Version },
-    /// Someone else wrote first; nothing was changed. `current` is the version found.
+    /// Someone else wrote first, or a [`SideEffect::Bind`] found its key held by another value;
+    /// nothing was changed. `current` is the document version found.
     Conflict { current: Version },
 }
 
@@ -99,7 +106,8 @@ impl StoreError {
 ///
 /// # Guarantees
 /// Each method is atomic on its own: a compare-and-set either applies the value, the TTL and all
-/// side effects, or none of them. Implementations never panic on backend failure; they return
+/// side effects, or none of them (a side effect on a key of the wrong kind is refused before
+/// anything is written). Implementations never panic on backend failure; they return
 /// [`StoreError`].
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

@@ -11,13 +11,30 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, RedisError, Script};
 
+use crate::config::Secret;
+
 use super::{CasOutcome, Claim, SideEffect, Store, StoreError, Version, Versioned, Write};
 
 /// Compare-and-set. KEYS[1] is the document; KEYS[2..] are the side-effect targets.
-/// ARGV: expected version, value, ttl in ms (0 = none), then one (op, arg) pair per side effect.
+/// ARGV: expected version, value, ttl in ms (0 = none), then one (op, arg, ttl) triple per side
+/// effect. Every side effect is checked before the first write, so a refusal writes nothing (Lua
+/// scripts do not roll back).
 const CAS_SCRIPT: &str = r#"
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then return {0, current} end
+for i = 2, #KEYS do
+  local op, arg = ARGV[3 * i - 2], ARGV[3 * i - 1]
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  if op == 'sadd' or op == 'srem' then
+    if kind ~= 'set' and kind ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is not a set') end
+  elseif op == 'bind' then
+    if kind ~= 'string' and kind ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is not a claim') end
+    local held = redis.call('GET', KEYS[i])
+    if held and held ~= arg then return {0, current} end
+  else
+    return redis.error_reply('unknown side effect ' .. op)
+  end
+end
 local version = current + 1
 redis.call('HSET', KEYS[1], 'v', version, 'd', ARGV[2])
 if tonumber(ARGV[3]) > 0 then
@@ -26,12 +43,11 @@ else
   redis.call('PERSIST', KEYS[1])
 end
 for i = 2, #KEYS do
-  local op, arg = ARGV[2 * i], ARGV[2 * i + 1]
+  local op, arg, ttl = ARGV[3 * i - 2], ARGV[3 * i - 1], tonumber(ARGV[3 * i])
   if op == 'sadd' then redis.call('SADD', KEYS[i], arg)
   elseif op == 'srem' then redis.call('SREM', KEYS[i], arg)
-  elseif op == 'pexpire' then redis.call('PEXPIRE', KEYS[i], arg)
-  elseif op == 'persist' then redis.call('PERSIST', KEYS[i])
-  else return redis.error_reply('unknown side effect ' .. op) end
+  elseif ttl > 0 then redis.call('SET', KEYS[i], arg, 'PX', ttl)
+  else redis.call('SET', KEYS[i], arg) end
 end
 return {1, version}
 "#;
@@ -51,8 +67,8 @@ return false
 /// How to reach Redis.
 #[derive(Debug, Clone)]
 pub struct RedisStoreConfig {
-    /// `redis://`, `rediss://` or `unix://` URL.
-    pub url: String,
+    /// `redis://`, `rediss://` or `unix://` URL; a secret, as it may hold a password.
+    pub url: Secret,
     /// Prepended, with a `:`, to every key this store touches.
     pub key_prefix: String,
     /// Deadline for establishing a connection.
@@ -106,7 +122,7 @@ impl RedisStore {
     /// Only a malformed URL fails here; an unreachable server surfaces on the first command.
     pub fn new(config: &RedisStoreConfig) -> Result<Self, StoreError> {
         let client =
-            redis::Client::open(config.url.as_str()).map_err(|error| classify("connect", error))?;
+            redis::Client::open(config.url.expose()).map_err(|error| classify("connect", error))?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(Some(config.command_timeout))
@@ -162,13 +178,16 @@ impl Store for RedisStore {
             .arg(write.value)
             .arg(millis(write.ttl));
         for effect in &write.effects {
-            let (target, op, arg) = match effect {
-                SideEffect::AddToSet { set, member } => (set, "sadd", member.clone()),
-                SideEffect::RemoveFromSet { set, member } => (set, "srem", member.clone()),
-                SideEffect::Expire { key, ttl } => (key, "pexpire", millis(Some(*ttl)).to_string()),
-                SideEffect::Persist { key } => (key, "persist", String::new()),
+            let (target, op, arg, ttl) = match effect {
+                SideEffect::AddToSet { set, member } => (set, "sadd", member, None),
+                SideEffect::RemoveFromSet { set, member } => (set, "srem", member, None),
+                SideEffect::Bind { key, value, ttl } => (key, "bind", value, *ttl),
             };
-            invocation.key(self.key(target)).arg(op).arg(arg);
+            invocation
+                .key(self.key(target))
+                .arg(op)
+                .arg(arg)
+                .arg(millis(ttl));
         }
         let mut connection = self.connection.clone();
         let (written, version): (u8, Version) = invocation

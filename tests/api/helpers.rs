@@ -39,7 +39,7 @@ pub fn unique_prefix() -> String {
 
 pub fn redis_store(url: &str, prefix: &str) -> Arc<dyn Store> {
     let config = RedisStoreConfig {
-        url: url.to_owned(),
+        url: Secret::new(url),
         key_prefix: prefix.to_owned(),
         connect_timeout: Duration::from_millis(500),
         command_timeout: Duration::from_secs(2),

@@ -141,3 +141,35 @@ async fn refusals_are_counted_by_reason() {
         assert!(metrics.contains(&line), "{line} missing:\n{metrics}");
     }
 }
+
+#[tokio::test]
+async fn a_corrupt_incident_gets_500_but_the_rest_of_its_group_is_recorded() {
+    let app = redis_app().await;
+    let (url, prefix) = app.redis.clone().unwrap();
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    // The first alert of the example feeds an incident whose stored document is unreadable.
+    let _: () = redis::pipe()
+        .set(format!("{prefix}:dedupe:000be4bc3aece7e5"), "inc-broken")
+        .hset_multiple(
+            format!("{prefix}:incident:inc-broken"),
+            &[("v", "1"), ("d", "{not json")],
+        )
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+
+    let (status, code, message) = error_of(app.post_alerts(EXAMPLE).await).await;
+    assert_eq!((status, code.as_str()), (500, "store_refused"));
+    assert!(message.contains("1 of 2"), "{message}");
+    let keys = app.stored_keys().await;
+    assert!(
+        keys.iter().any(|k| k.ends_with(":dedupe:eaef56ed381e6ceb")),
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.iter().filter(|k| k.contains(":incident:")).count(),
+        2,
+        "{keys:?}"
+    );
+}

@@ -93,51 +93,134 @@ async fn claims_go_to_the_first_and_report_the_holder(store: Arc<dyn Store>) {
 }
 
 async fn a_document_ttl_expires_it(store: Arc<dyn Store>) {
-    let mut short = write("brief");
-    short.ttl = Some(Duration::from_millis(100));
-    store.compare_and_set("doc", 0, short).await.unwrap();
-    assert!(store.get("doc").await.unwrap().is_some());
-    eventually(Duration::from_secs(5), "document expiry", || async {
-        store.get("doc").await.unwrap().is_none().then_some(())
+    let mut lasting = write("lasting");
+    lasting.ttl = Some(Duration::from_secs(60));
+    store.compare_and_set("long", 0, lasting).await.unwrap();
+    let mut brief = write("brief");
+    brief.ttl = Some(Duration::from_millis(100));
+    store.compare_and_set("doc", 0, brief).await.unwrap();
+    expired(&store, "doc").await;
+    assert!(store.get("long").await.unwrap().is_some());
+    // Expired means absent: it can be created again at version 0.
+    let again = store
+        .compare_and_set("doc", 0, write("again"))
+        .await
+        .unwrap();
+    assert_eq!(again, CasOutcome::Written { version: 1 });
+}
+
+/// Waits until the document at `key` has expired.
+async fn expired(store: &Arc<dyn Store>, key: &str) {
+    eventually(Duration::from_secs(10), "expiry", || async {
+        store.get(key).await.unwrap().is_none().then_some(())
     })
     .await;
-    // Expired means absent: it can be created again at version 0.
+}
+
+/// Waits for a fresh claim with `ttl` to lapse: proof that at least `ttl` has passed.
+async fn clock(store: &Arc<dyn Store>, ttl: Duration) {
+    store.claim("clock", "tick", Some(ttl)).await.unwrap();
+    eventually(Duration::from_secs(10), "clock claim lapse", || async {
+        let free = store.claim("clock", "tock", Some(ttl)).await.unwrap() == Claim::Claimed;
+        free.then_some(())
+    })
+    .await;
+}
+
+async fn a_write_without_ttl_clears_an_earlier_one(store: Arc<dyn Store>) {
+    let mut expiring = write("a");
+    expiring.ttl = Some(Duration::from_secs(1));
+    store.compare_and_set("doc", 0, expiring).await.unwrap();
+    store.compare_and_set("doc", 1, write("b")).await.unwrap();
+    clock(&store, Duration::from_millis(1500)).await;
+    assert_eq!(store.get("doc").await.unwrap().unwrap().value, b"b");
+}
+
+fn bind(key: &str, value: &str, ttl: Option<Duration>) -> SideEffect {
+    SideEffect::Bind {
+        key: key.into(),
+        value: value.into(),
+        ttl,
+    }
+}
+
+async fn a_bind_takes_a_free_key_and_keeps_its_own(store: Arc<dyn Store>) {
+    let mut first = write("d");
+    first.effects = vec![bind("fp", "mine", None)];
+    assert!(matches!(
+        store.compare_and_set("doc", 0, first).await.unwrap(),
+        CasOutcome::Written { .. }
+    ));
     assert_eq!(
-        store
-            .compare_and_set("doc", 0, write("again"))
-            .await
-            .unwrap(),
-        CasOutcome::Written { version: 1 }
+        store.claim("fp", "other", None).await.unwrap(),
+        Claim::Held("mine".into())
+    );
+    let mut again = write("d2");
+    again.effects = vec![bind("fp", "mine", None)];
+    assert!(matches!(
+        store.compare_and_set("doc", 1, again).await.unwrap(),
+        CasOutcome::Written { .. }
+    ));
+}
+
+async fn a_bind_on_a_key_held_by_another_value_conflicts_and_writes_nothing(store: Arc<dyn Store>) {
+    store.claim("fp", "someone-else", None).await.unwrap();
+    let mut attempt = write("d");
+    attempt.effects = vec![
+        SideEffect::AddToSet {
+            set: "open".into(),
+            member: "x".into(),
+        },
+        bind("fp", "mine", None),
+    ];
+    assert_eq!(
+        store.compare_and_set("doc", 0, attempt).await.unwrap(),
+        CasOutcome::Conflict { current: 0 }
+    );
+    assert_eq!(store.get("doc").await.unwrap(), None);
+    assert!(store.members("open").await.unwrap().is_empty());
+    assert_eq!(
+        store.claim("fp", "x", None).await.unwrap(),
+        Claim::Held("someone-else".into())
     );
 }
 
-async fn expire_and_persist_effects_govern_other_keys(store: Arc<dyn Store>) {
-    store.claim("keep", "v", None).await.unwrap();
-    store.claim("lapse", "v", None).await.unwrap();
-    let mut doc = write("d");
-    doc.effects = vec![
-        SideEffect::Expire {
-            key: "keep".into(),
-            ttl: Duration::from_millis(100),
-        },
-        SideEffect::Expire {
-            key: "lapse".into(),
-            ttl: Duration::from_millis(100),
-        },
-    ];
-    store.compare_and_set("doc", 0, doc).await.unwrap();
-    let mut rescue = write("d2");
-    rescue.effects = vec![SideEffect::Persist { key: "keep".into() }];
-    store.compare_and_set("doc", 1, rescue).await.unwrap();
-    eventually(Duration::from_secs(5), "claim expiry", || async {
-        let lapsed = store.claim("lapse", "new", None).await.unwrap() == Claim::Claimed;
-        lapsed.then_some(())
+async fn a_bind_ttl_lets_the_claim_lapse_and_a_later_bind_without_ttl_keeps_it(
+    store: Arc<dyn Store>,
+) {
+    let mut lapsing = write("d");
+    lapsing.effects = vec![bind("lapse", "mine", Some(Duration::from_millis(100)))];
+    store.compare_and_set("doc", 0, lapsing).await.unwrap();
+    eventually(Duration::from_secs(10), "bound claim lapse", || async {
+        (store.claim("lapse", "new", None).await.unwrap() == Claim::Claimed).then_some(())
     })
     .await;
+
+    let mut expiring = write("d2");
+    expiring.effects = vec![bind("keep", "mine", Some(Duration::from_secs(1)))];
+    store.compare_and_set("doc", 1, expiring).await.unwrap();
+    let mut forever = write("d3");
+    forever.effects = vec![bind("keep", "mine", None)];
+    store.compare_and_set("doc", 2, forever).await.unwrap();
+    clock(&store, Duration::from_millis(1500)).await;
     assert_eq!(
         store.claim("keep", "other", None).await.unwrap(),
-        Claim::Held("v".into())
+        Claim::Held("mine".into())
     );
+}
+
+async fn a_side_effect_on_the_wrong_kind_of_key_is_refused_and_writes_nothing(
+    store: Arc<dyn Store>,
+) {
+    store.claim("not-a-set", "text", None).await.unwrap();
+    let mut attempt = write("d");
+    attempt.effects = vec![SideEffect::AddToSet {
+        set: "not-a-set".into(),
+        member: "x".into(),
+    }];
+    let error = store.compare_and_set("doc", 0, attempt).await.unwrap_err();
+    assert!(!error.is_transient(), "{error}");
+    assert_eq!(store.get("doc").await.unwrap(), None);
 }
 
 async fn concurrent_compare_and_set_loses_no_update(store: Arc<dyn Store>) {
@@ -177,7 +260,7 @@ macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod memory {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
                     super::$case(std::sync::Arc::new(super::MemoryStore::new())).await;
                 }
@@ -185,7 +268,7 @@ macro_rules! conformance {
         }
         mod redis {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
                     let url = super::redis_url().await;
                     super::$case(super::redis_store(&url, &super::unique_prefix())).await;
@@ -202,7 +285,11 @@ conformance!(
     side_effects_apply_with_the_write,
     claims_go_to_the_first_and_report_the_holder,
     a_document_ttl_expires_it,
-    expire_and_persist_effects_govern_other_keys,
+    a_write_without_ttl_clears_an_earlier_one,
+    a_bind_takes_a_free_key_and_keeps_its_own,
+    a_bind_on_a_key_held_by_another_value_conflicts_and_writes_nothing,
+    a_bind_ttl_lets_the_claim_lapse_and_a_later_bind_without_ttl_keeps_it,
+    a_side_effect_on_the_wrong_kind_of_key_is_refused_and_writes_nothing,
     concurrent_compare_and_set_loses_no_update,
     ping_answers,
 );
