@@ -14,7 +14,7 @@ port="${ROBOT_SRE_PORT:-8080}"
 
 step "checking prerequisites"
 ensure_rust
-ensure_packages redis-server redis-tools prometheus-alertmanager curl ca-certificates
+ensure_packages redis-server redis-tools prometheus-alertmanager curl ca-certificates python3
 
 step "building robot-sre (release; the first build takes a few minutes)"
 cargo build --release --quiet
@@ -41,6 +41,7 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --d
   --loglevel warning >"$work/redis.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$redis_port" ping >/dev/null 2>&1 || die "redis-server did not come up; see $work/redis.log"
 
 token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 cat >"$work/robot-sre.yaml" <<YAML

@@ -87,8 +87,16 @@ pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
     }
     let settings = loaded.settings;
     let store = open_store(&settings)?;
-    if let Err(error) = store.ping().await {
-        tracing::warn!(error = %http::error_chain(&error), "state store not answering yet; /readyz reports 503 and alerts get 503 until it does");
+    match store.ping().await {
+        Ok(()) => {
+            if let Some(warning) = store.durability_warning().await {
+                tracing::warn!("{warning}");
+            }
+        }
+        Err(error) => {
+            let error = http::error_chain(&error);
+            tracing::warn!(%error, "state store not answering yet; /readyz reports 503 and alerts get 503 until it does");
+        }
     }
     let app = Arc::new(App::with_store(&settings, loaded.classifier, store));
     let listener = bind(settings.server.listen).await?;

@@ -93,6 +93,12 @@ fn check_config(loaded: &LoadedSettings) -> anyhow::Result<()> {
 }
 
 async fn incidents(loaded: &LoadedSettings, command: IncidentsCommand) -> anyhow::Result<()> {
+    if loaded.settings.store.backend == crate::config::StoreBackend::Memory {
+        anyhow::bail!(
+            "store.backend is memory: the incidents live inside the running `serve` process and \
+             cannot be read from here; use the redis backend to read them with this command"
+        );
+    }
     let repository = IncidentRepository::new(crate::app::open_store(&loaded.settings)?);
     match command {
         IncidentsCommand::List => {

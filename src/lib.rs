@@ -15,11 +15,6 @@
 
 #![forbid(unsafe_code)]
 
-/// mimalloc instead of the system allocator: ingest allocates many small maps and strings per
-/// alert, and the system allocator took about 30% of the service's CPU in the ingest benchmark.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -45,6 +45,10 @@ mod webhook;
 
 use std::sync::Arc;
 
+/// The same allocator as the `robot-sre` binary, so the benchmark measures what production runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use tokio::runtime::Runtime;
 

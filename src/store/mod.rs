@@ -138,4 +138,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Answers when the store is reachable.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Why an acknowledged write might not survive a crash of the store, if it might not.
+    async fn durability_warning(&self) -> Option<String> {
+        None
+    }
 }

@@ -227,6 +227,21 @@ impl Store for RedisStore {
             .map_err(|error| classify("members", error))
     }
 
+    async fn durability_warning(&self) -> Option<String> {
+        let mut connection = self.connection.clone();
+        let info: String = redis::cmd("INFO")
+            .arg("persistence")
+            .query_async(&mut connection)
+            .await
+            .ok()?;
+        let aof_off = info.lines().any(|line| line.trim() == "aof_enabled:0");
+        aof_off.then(|| {
+            "Redis runs without append-only persistence (appendonly no): an acknowledged alert \
+             lives only in Redis memory until the next snapshot; set `appendonly yes` on Redis"
+                .to_owned()
+        })
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
         redis::cmd("PING")

@@ -172,3 +172,11 @@ fn serve_warns_without_a_token_and_stops_cleanly_on_sigterm() {
         "{rest:#?}"
     );
 }
+
+#[test]
+fn incidents_commands_refuse_the_memory_store_instead_of_showing_nothing() {
+    let output = robot_sre(&["incidents", "list"], &[]);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("store.backend is memory"), "{stderr}");
+}

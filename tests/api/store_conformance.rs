@@ -315,3 +315,13 @@ async fn a_wrong_kind_of_value_is_a_refusal_not_a_panic() {
     memory.claim("k", "text", None).await.unwrap();
     assert!(!memory.get("k").await.unwrap_err().is_transient());
 }
+
+#[tokio::test]
+async fn redis_without_append_only_persistence_is_reported() {
+    // Its own server, whose `--appendonly no` is known, whatever REDIS_URL points at.
+    let server = robot_sre::testkit::RedisServer::start().await.unwrap();
+    let warning = redis_store(&server.url(), &unique_prefix())
+        .durability_warning()
+        .await;
+    assert!(warning.unwrap().contains("appendonly"));
+}
