@@ -58,12 +58,12 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let secret = Secret::new("xoxb-not-a-real-token");
+        let secret = Secret::new("fake-slack-token-for-tests");
         assert_eq!(format!("{secret:?} {secret}"), format!("{MASK} {MASK}"));
         assert_eq!(
             serde_json::to_string(&secret).unwrap(),
             format!("\"{MASK}\"")
         );
-        assert_eq!(secret.expose(), "xoxb-not-a-real-token");
+        assert_eq!(secret.expose(), "fake-slack-token-for-tests");
     }
 }

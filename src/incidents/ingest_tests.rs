@@ -43,6 +43,20 @@ fn alert(status: AlertStatus) -> Alert {
     }
 }
 
+/// A freshly opened incident for the firing test alert, built without a store.
+fn opened(policy: IngestPolicy) -> Incident {
+    let firing = alert(AlertStatus::Firing);
+    let assessment = service().triage.assess(&firing);
+    open(
+        IncidentId::generate(),
+        "g",
+        &firing,
+        assessment,
+        Utc::now(),
+        policy,
+    )
+}
+
 async fn incident(service: &IncidentService, id: &IncidentId) -> Incident {
     service.repository().load(id).await.unwrap().unwrap().0
 }
@@ -150,16 +164,7 @@ async fn concurrent_deliveries_of_one_alert_make_one_incident() {
 #[test]
 fn an_incident_the_bot_acted_on_waits_in_recovering_when_the_alert_resolves() {
     let now = Utc::now();
-    let firing = alert(AlertStatus::Firing);
-    let assessment = service().triage.assess(&firing);
-    let mut incident = open(
-        IncidentId::generate(),
-        "g",
-        &firing,
-        assessment,
-        now,
-        POLICY,
-    );
+    let mut incident = opened(POLICY);
     incident.lifecycle = Lifecycle::Contained;
     let outcome = observe(&mut incident, &alert(AlertStatus::Resolved), now, POLICY);
     assert_eq!(outcome, Outcome::Resolved);
@@ -169,20 +174,11 @@ fn an_incident_the_bot_acted_on_waits_in_recovering_when_the_alert_resolves() {
 #[test]
 fn history_keeps_only_the_newest_entries() {
     let now = Utc::now();
-    let firing = alert(AlertStatus::Firing);
-    let assessment = service().triage.assess(&firing);
     let policy = IngestPolicy {
         history_limit: 3,
         ..POLICY
     };
-    let mut incident = open(
-        IncidentId::generate(),
-        "g",
-        &firing,
-        assessment,
-        now,
-        policy,
-    );
+    let mut incident = opened(policy);
     for _ in 0..3 {
         observe(&mut incident, &alert(AlertStatus::Resolved), now, policy);
         observe(&mut incident, &alert(AlertStatus::Firing), now, policy);
@@ -241,19 +237,10 @@ async fn a_repeat_for_a_closed_incident_writes_nothing() {
 #[test]
 fn a_refire_while_recovering_reopens_the_alert() {
     let now = Utc::now();
-    let firing = alert(AlertStatus::Firing);
-    let assessment = service().triage.assess(&firing);
-    let mut incident = open(
-        IncidentId::generate(),
-        "g",
-        &firing,
-        assessment,
-        now,
-        POLICY,
-    );
+    let mut incident = opened(POLICY);
     incident.lifecycle = Lifecycle::Contained;
     observe(&mut incident, &alert(AlertStatus::Resolved), now, POLICY);
-    let outcome = observe(&mut incident, &firing, now, POLICY);
+    let outcome = observe(&mut incident, &alert(AlertStatus::Firing), now, POLICY);
     assert_eq!(outcome, Outcome::Reopened);
     assert_eq!(incident.status, AlertStatus::Firing);
     assert_eq!(incident.ends_at, None);
