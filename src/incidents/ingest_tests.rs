@@ -57,6 +57,11 @@ fn opened(policy: IngestPolicy) -> Incident {
     )
 }
 
+/// Records one delivery of the test alert with `status`.
+async fn deliver(service: &IncidentService, status: AlertStatus) -> Recorded {
+    service.record("g", &alert(status)).await.unwrap()
+}
+
 async fn incident(service: &IncidentService, id: &IncidentId) -> Incident {
     service.repository().load(id).await.unwrap().unwrap().0
 }
@@ -83,14 +88,8 @@ async fn first_delivery_opens_a_triaged_incident_with_its_history() {
 #[tokio::test]
 async fn a_repeat_delivery_updates_the_same_incident() {
     let service = service();
-    let first = service
-        .record("g", &alert(AlertStatus::Firing))
-        .await
-        .unwrap();
-    let second = service
-        .record("g", &alert(AlertStatus::Firing))
-        .await
-        .unwrap();
+    let first = deliver(&service, AlertStatus::Firing).await;
+    let second = deliver(&service, AlertStatus::Firing).await;
     assert_eq!(second.outcome, Outcome::Duplicate);
     assert_eq!(second.incident_id, first.incident_id);
     let stored = incident(&service, &first.incident_id).await;
@@ -101,14 +100,8 @@ async fn a_repeat_delivery_updates_the_same_incident() {
 #[tokio::test]
 async fn resolution_closes_the_incident_and_records_it() {
     let service = service();
-    let opened = service
-        .record("g", &alert(AlertStatus::Firing))
-        .await
-        .unwrap();
-    let resolved = service
-        .record("g", &alert(AlertStatus::Resolved))
-        .await
-        .unwrap();
+    let opened = deliver(&service, AlertStatus::Firing).await;
+    let resolved = deliver(&service, AlertStatus::Resolved).await;
     assert_eq!(resolved.outcome, Outcome::Resolved);
     let stored = incident(&service, &opened.incident_id).await;
     assert_eq!(stored.lifecycle, Lifecycle::Resolved);
@@ -122,18 +115,9 @@ async fn resolution_closes_the_incident_and_records_it() {
 #[tokio::test]
 async fn a_refire_within_the_window_reopens_instead_of_opening_anew() {
     let service = service();
-    let opened = service
-        .record("g", &alert(AlertStatus::Firing))
-        .await
-        .unwrap();
-    service
-        .record("g", &alert(AlertStatus::Resolved))
-        .await
-        .unwrap();
-    let again = service
-        .record("g", &alert(AlertStatus::Firing))
-        .await
-        .unwrap();
+    let opened = deliver(&service, AlertStatus::Firing).await;
+    deliver(&service, AlertStatus::Resolved).await;
+    let again = deliver(&service, AlertStatus::Firing).await;
     assert_eq!(again.outcome, Outcome::Reopened);
     assert_eq!(again.incident_id, opened.incident_id);
     assert_eq!(
@@ -191,10 +175,7 @@ fn history_keeps_only_the_newest_entries() {
 #[tokio::test]
 async fn a_resolution_for_an_unknown_alert_is_recorded_as_a_late_resolution() {
     let service = service();
-    let recorded = service
-        .record("g", &alert(AlertStatus::Resolved))
-        .await
-        .unwrap();
+    let recorded = deliver(&service, AlertStatus::Resolved).await;
     assert_eq!(recorded.outcome, Outcome::LateResolution);
     assert_eq!(
         incident(&service, &recorded.incident_id).await.lifecycle,
@@ -206,24 +187,15 @@ async fn a_resolution_for_an_unknown_alert_is_recorded_as_a_late_resolution() {
 #[tokio::test]
 async fn a_repeat_for_a_closed_incident_writes_nothing() {
     let service = service();
-    let opened = service
-        .record("g", &alert(AlertStatus::Firing))
-        .await
-        .unwrap();
-    service
-        .record("g", &alert(AlertStatus::Resolved))
-        .await
-        .unwrap();
+    let opened = deliver(&service, AlertStatus::Firing).await;
+    deliver(&service, AlertStatus::Resolved).await;
     let before = service
         .repository()
         .load(&opened.incident_id)
         .await
         .unwrap()
         .unwrap();
-    let again = service
-        .record("g", &alert(AlertStatus::Resolved))
-        .await
-        .unwrap();
+    let again = deliver(&service, AlertStatus::Resolved).await;
     assert_eq!(again.outcome, Outcome::Duplicate);
     let after = service
         .repository()

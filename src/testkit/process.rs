@@ -62,6 +62,25 @@ pub fn find_program(program: &str, package: &str) -> Result<PathBuf, ProcessErro
         })
 }
 
+/// Polls `probe` every `interval` until it returns `Some`, for at most `deadline`.
+/// `None` when the deadline passes first.
+pub async fn poll_until<T, F, Fut>(deadline: Duration, interval: Duration, probe: F) -> Option<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let attempts = (deadline.as_millis() / interval.as_millis().max(1)).max(1) as usize;
+    let attempt = || async { probe().await.ok_or(()) };
+    attempt
+        .retry(
+            ConstantBuilder::default()
+                .with_delay(interval)
+                .with_max_times(attempts),
+        )
+        .await
+        .ok()
+}
+
 const WATCHDOG: &str = r#""$@" & server=$!
 read -r _ || true
 kill "$server" 2>/dev/null
@@ -107,17 +126,11 @@ impl Supervised {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let interval = Duration::from_millis(25);
-        let attempts = (deadline.as_millis() / interval.as_millis()).max(1) as usize;
-        let check = || async { if probe().await { Ok(()) } else { Err(()) } };
-        let ready = check
-            .retry(
-                ConstantBuilder::default()
-                    .with_delay(interval)
-                    .with_max_times(attempts),
-            )
-            .await;
-        ready.map_err(|()| ProcessError::NotReady {
+        let ready = poll_until(deadline, Duration::from_millis(25), || async {
+            probe().await.then_some(())
+        })
+        .await;
+        ready.ok_or_else(|| ProcessError::NotReady {
             program: self.program.clone(),
             waited: deadline,
             log: self.log(),

@@ -5,13 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{ConstantBuilder, Retryable};
 use rand::Rng;
 use robot_sre::app::App;
 use robot_sre::config::{Secret, Settings};
 use robot_sre::incidents::{Classifier, IncidentRepository};
 use robot_sre::store::{MemoryStore, RedisStore, RedisStoreConfig, Store};
 use robot_sre::testkit::RedisServer;
+use robot_sre::testkit::process::poll_until;
 use tokio::net::TcpListener;
 use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
@@ -185,17 +185,9 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let interval = Duration::from_millis(50);
-    let attempts = (deadline.as_millis() / interval.as_millis()) as usize;
-    let attempt = || async { check().await.ok_or(()) };
-    attempt
-        .retry(
-            ConstantBuilder::default()
-                .with_delay(interval)
-                .with_max_times(attempts),
-        )
+    poll_until(deadline, Duration::from_millis(50), check)
         .await
-        .unwrap_or_else(|()| panic!("{what}: not within {deadline:?}"))
+        .unwrap_or_else(|| panic!("{what}: not within {deadline:?}"))
 }
 
 /// One firing alert as Alertmanager sends it.
@@ -226,4 +218,9 @@ pub fn firing_payload(alertname: &str, fingerprint: &str, labels: &[(&str, &str)
         }],
     })
     .to_string()
+}
+
+/// The same notification, resolved (every `status` field).
+pub fn resolved(payload: &str) -> String {
+    payload.replace("\"status\":\"firing\"", "\"status\":\"resolved\"")
 }

@@ -111,7 +111,7 @@ async fn a_resolved_delivery_resolves_the_incident_and_a_refire_within_the_windo
         "00000000000abc01",
         &[("namespace", "payments"), ("deployment", "checkout")],
     );
-    let resolved = firing.replace("\"status\":\"firing\"", "\"status\":\"resolved\"");
+    let resolved = crate::helpers::resolved(&firing);
     let opened: Value = app.post_alerts(firing.clone()).await.json().await.unwrap();
     let id = robot_sre::incidents::IncidentId::from_stored(
         opened["incidents"][0]["incident_id"].as_str().unwrap(),
@@ -142,7 +142,7 @@ async fn after_the_suppression_window_a_refire_opens_a_new_incident() {
         "00000000000abc02",
         &[("node", "worker-1")],
     );
-    let resolved = firing.replace("\"status\":\"firing\"", "\"status\":\"resolved\"");
+    let resolved = crate::helpers::resolved(&firing);
     let first: Value = app.post_alerts(firing.clone()).await.json().await.unwrap();
     app.post_alerts(resolved).await;
     // Wait for the condition (the dedupe claim lapsing in Redis), not for a fixed time.
