@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{self, LoadedSettings};
 use crate::incidents::{IncidentId, IncidentRepository};
+use crate::testkit::lab::LabCommand;
 
 /// Robot SRE: turns Alertmanager alerts into approval-gated, verified and audited Kubernetes
 /// remediations, negotiated with on-call humans in chat.
@@ -37,6 +38,10 @@ pub enum Command {
     /// Read incidents from the configured state store.
     #[command(subcommand)]
     Incidents(IncidentsCommand),
+    /// A local Kubernetes lab for tests and demos: a real control plane on loopback with a
+    /// simulated kubelet (binaries from scripts/lab-binaries.sh).
+    #[command(subcommand)]
+    Lab(LabCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +61,10 @@ const BAD_CONFIG: u8 = 2;
 impl Cli {
     /// Runs the chosen subcommand.
     pub async fn run(self) -> ExitCode {
+        // The lab needs no configuration.
+        if let Command::Lab(command) = self.command {
+            return finish(command.run().await);
+        }
         let loaded = match config::load(self.config.as_deref()) {
             Ok(loaded) => loaded,
             Err(error) => {
@@ -70,13 +79,18 @@ impl Cli {
                 crate::app::run(loaded).await
             }
             Command::Incidents(command) => incidents(&loaded, command).await,
+            Command::Lab(_) => unreachable!("handled before loading the configuration"),
         };
-        match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                ExitCode::FAILURE
-            }
+        finish(result)
+    }
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
         }
     }
 }

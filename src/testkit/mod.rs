@@ -2,6 +2,7 @@
 //! Prometheus Alertmanager, each on free loopback ports and stopped when dropped.
 
 pub mod alertmanager;
+pub mod lab;
 pub mod process;
 pub mod redis_server;
 

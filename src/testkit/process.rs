@@ -82,6 +82,7 @@ where
 }
 
 const WATCHDOG: &str = r#""$@" & server=$!
+echo "$server" > "$WATCHDOG_PIDFILE"
 read -r _ || true
 kill "$server" 2>/dev/null
 wait "$server" 2>/dev/null
@@ -103,6 +104,7 @@ impl Supervised {
             .arg("watchdog")
             .arg(program)
             .args(args)
+            .env("WATCHDOG_PIDFILE", pid_file(&log))
             .stdin(Stdio::piped())
             .stdout(log_file)
             .stderr(log_err)
@@ -137,6 +139,15 @@ impl Supervised {
         })
     }
 
+    /// The server's process id (not the watchdog's), once the watchdog has started it.
+    pub fn server_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(pid_file(&self.log))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// What the server wrote so far.
     pub fn log(&self) -> String {
         let mut text = String::new();
@@ -151,6 +162,13 @@ impl Supervised {
         drop(self.lifeline.take());
         let _ = self.watchdog.wait();
     }
+}
+
+/// Where the watchdog writes the server's pid: next to its log.
+fn pid_file(log: &Path) -> PathBuf {
+    let mut name = log.as_os_str().to_owned();
+    name.push(".pid");
+    PathBuf::from(name)
 }
 
 impl Drop for Supervised {
