@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs what a fresh Debian machine lacks, then checks formatting, lints and
-# runs every test (unit, integration against a real redis-server and a real Alertmanager, doc).
+# The test command: installs what a fresh Debian machine lacks, builds (once, then cached) the
+# Kubernetes lab's control plane, then checks formatting, lints and runs every test (unit,
+# integration against a real redis-server, a real Alertmanager and the Kubernetes lab, doc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -8,6 +9,10 @@ source scripts/lib.sh
 step "checking prerequisites"
 ensure_rust
 ensure_packages redis-server redis-tools prometheus-alertmanager
+
+step "Kubernetes lab binaries"
+ROBOT_SRE_LAB_BIN=$(scripts/lab-binaries.sh)
+export ROBOT_SRE_LAB_BIN
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -7,4 +7,5 @@ mod helpers;
 mod launcher;
 mod nodes;
 mod rbac;
+mod scenarios;
 mod workloads;

@@ -2,6 +2,8 @@
 //! events of the Kubernetes documentation ("Node status", "Taints and Tolerations": taints by
 //! condition, "Node-pressure Eviction").
 
+use std::time::Duration;
+
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{ListParams, PostParams};
@@ -10,6 +12,7 @@ use robot_sre::testkit::lab::scenarios::{
     self, SCENARIO_DEADLINE, node_condition, pod_on_node, set_node_fault, wait_for,
 };
 use robot_sre::testkit::lab::{Identity, isolated_node_name, node_name};
+use robot_sre::testkit::process::poll_until;
 
 use crate::helpers::{
     DISK_PRESSURE_NODE, NOT_READY_NODE, TestNamespace, UNREACHABLE_NODE, client, events_about, find,
@@ -121,8 +124,11 @@ async fn disk_pressure_taints_the_node_evicts_a_best_effort_pod_and_heals() {
             .unwrap()
             .starts_with("The node was low on resource: ephemeral-storage.")
     );
-    let pod_events = ns.events_for("cache-warmer").await;
-    let eviction = find(&pod_events, "Evicted").expect("an Evicted event");
+    let eviction = poll_until(SCENARIO_DEADLINE, Duration::from_millis(100), || async {
+        find(&ns.events_for("cache-warmer").await, "Evicted").cloned()
+    })
+    .await
+    .expect("an Evicted event");
     assert_eq!(eviction.type_.as_deref(), Some("Warning"));
 
     let node_events = events_about(&ns.client, "default", DISK_PRESSURE_NODE).await;

@@ -232,10 +232,10 @@ async fn stale_writes_conflict_and_patches_follow_their_real_semantics() {
         .await
         .unwrap();
     let stale = deployments.get("cart").await.unwrap();
-    let mut fresh = stale.clone();
-    fresh.spec.as_mut().unwrap().replicas = Some(2);
+    // Someone else scales it meanwhile (a patch carries no resourceVersion, so it applies).
+    let scale = json!({ "spec": { "replicas": 2 } });
     deployments
-        .replace("cart", &PostParams::default(), &fresh)
+        .patch("cart", &PatchParams::default(), &Patch::Merge(scale))
         .await
         .unwrap();
     match deployments

@@ -118,9 +118,13 @@ impl Kubelet {
         )
     }
 
-    /// Records the node's fault; returns what it was (`None` if never seen).
-    async fn set_node_fault(&self, name: &str, fault: Option<Fault>) -> Option<Option<Fault>> {
-        self.node_faults.lock().await.insert(name.to_owned(), fault)
+    /// The node's fault as last applied (`None` if never seen).
+    async fn node_fault(&self, name: &str) -> Option<Option<Fault>> {
+        self.node_faults.lock().await.get(name).copied()
+    }
+
+    async fn set_node_fault(&self, name: &str, fault: Option<Fault>) {
+        self.node_faults.lock().await.insert(name.to_owned(), fault);
     }
 
     async fn pod_record(&self, uid: &str, containers: usize) -> PodRecord {

@@ -205,15 +205,10 @@ fn taints(node: &Node, fault: Option<NodeFault>) -> Vec<Value> {
     taints
 }
 
-fn managed_taints(node: &Node) -> Vec<(String, String)> {
-    let mut keys: Vec<(String, String)> = node
-        .spec
-        .as_ref()
-        .and_then(|spec| spec.taints.as_ref())
-        .into_iter()
-        .flatten()
-        .filter(|taint| MANAGED_TAINTS.contains(&taint.key.as_str()))
-        .map(|taint| (taint.key.clone(), taint.effect.clone()))
+/// The (key, effect) pairs among `taints` that the simulation manages, sorted.
+fn managed(taints: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = taints
+        .filter(|(key, _)| MANAGED_TAINTS.contains(&key.as_str()))
         .collect();
     keys.sort();
     keys
@@ -254,6 +249,15 @@ pub async fn reconcile(node: Arc<Node>, kubelet: Arc<Kubelet>) -> Result<Action,
             return Ok(Action::await_change());
         }
     };
+    let previous = kubelet.node_fault(&name).await;
+    if previous != Some(fault) {
+        kubelet.journal.line(format_args!(
+            "node {name}: {}",
+            fault.map_or("healthy", NodeFault::as_str)
+        ));
+        // Events first, so whoever sees the new conditions also finds the events.
+        announce(&kubelet, &name, previous.flatten(), fault).await?;
+    }
     let api: Api<Node> = Api::all(kubelet.client.clone());
     let desired = conditions(fault, &now());
     let current: Vec<Value> = node
@@ -273,21 +277,21 @@ pub async fn reconcile(node: Arc<Node>, kubelet: Arc<Kubelet>) -> Result<Action,
         .await?;
     }
     let wanted = taints(&node, fault);
-    let wanted_keys: Vec<(String, String)> = {
-        let mut keys: Vec<(String, String)> = wanted
-            .iter()
-            .filter(|t| MANAGED_TAINTS.contains(&t["key"].as_str().unwrap_or_default()))
-            .map(|t| {
-                (
-                    t["key"].as_str().unwrap_or_default().to_owned(),
-                    t["effect"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        keys.sort();
-        keys
-    };
-    if managed_taints(&node) != wanted_keys {
+    let wanted_keys = managed(wanted.iter().map(|t| {
+        (
+            t["key"].as_str().unwrap_or_default().to_owned(),
+            t["effect"].as_str().unwrap_or_default().to_owned(),
+        )
+    }));
+    let current_keys = managed(
+        node.spec
+            .as_ref()
+            .and_then(|spec| spec.taints.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|taint| (taint.key.clone(), taint.effect.clone())),
+    );
+    if current_keys != wanted_keys {
         api.patch(
             &name,
             &PatchParams::default(),
@@ -296,17 +300,11 @@ pub async fn reconcile(node: Arc<Node>, kubelet: Arc<Kubelet>) -> Result<Action,
         .await?;
     }
 
-    let previous = kubelet.set_node_fault(&name, fault).await;
-    if previous != Some(fault) {
-        kubelet.journal.line(format_args!(
-            "node {name}: {}",
-            fault.map_or("healthy", NodeFault::as_str)
-        ));
-        announce(&kubelet, &name, previous.flatten(), fault).await?;
-        if fault == Some(NodeFault::DiskPressure) {
-            evict_one(&kubelet, &name).await?;
-        }
+    if previous != Some(fault) && fault == Some(NodeFault::DiskPressure) {
+        evict_one(&kubelet, &name).await?;
     }
+    // Last, so a failed step above is retried in full.
+    kubelet.set_node_fault(&name, fault).await;
     Ok(Action::await_change())
 }
 

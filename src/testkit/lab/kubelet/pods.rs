@@ -89,6 +89,15 @@ pub async fn reconcile(pod: Arc<Pod>, kubelet: Arc<Kubelet>) -> Result<Action, K
         statuses.push(status);
     }
 
+    // Events first, so whoever sees the new status also finds the events that explain it.
+    for (index, event) in new_events {
+        let subject = subject(&pod, &node, Some(&plans[index].container));
+        kubelet
+            .recorder
+            .emit(&subject, event.warning, event.reason, &event.message)
+            .await?;
+        kubelet.mark_emitted(&uid, index).await;
+    }
     let body = status_patch(&pod, &plans, &statuses, &record, node_index);
     match api
         .patch_status(&name, &PatchParams::default(), &Patch::Merge(body))
@@ -104,14 +113,6 @@ pub async fn reconcile(pod: Arc<Pod>, kubelet: Arc<Kubelet>) -> Result<Action, K
             return Ok(Action::await_change());
         }
         Err(error) => return Err(error.into()),
-    }
-    for (index, event) in new_events {
-        let subject = subject(&pod, &node, Some(&plans[index].container));
-        kubelet
-            .recorder
-            .emit(&subject, event.warning, event.reason, &event.message)
-            .await?;
-        kubelet.mark_emitted(&uid, index).await;
     }
     Ok(match next {
         Some(at) => Action::requeue(at.saturating_sub(record.seen.elapsed())),
