@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The quick start: build Robot SRE, start a Redis and an Alertmanager on loopback, send sample
-# alerts through Alertmanager to the bot, and show the incidents it recorded. Then it keeps
-# serving until Ctrl-C (or exits at once with --exit).
+# The quick start: build Robot SRE and the Kubernetes lab, start the lab with three real incidents
+# in it, a Redis and an Alertmanager on loopback, send the matching alerts through Alertmanager
+# to the bot, and show the incidents it recorded. Then it keeps serving until Ctrl-C (or exits
+# at once with --exit).
 #
 #   scripts/quickstart.sh [--exit]        PORT=8080 by default (env ROBOT_SRE_PORT)
 set -euo pipefail
@@ -16,6 +17,10 @@ step "checking prerequisites"
 ensure_rust
 ensure_packages redis-server redis-tools prometheus-alertmanager curl ca-certificates python3
 
+step "Kubernetes lab binaries (built once from Debian's kubernetes source package, then cached)"
+ROBOT_SRE_LAB_BIN=$(scripts/lab-binaries.sh)
+export ROBOT_SRE_LAB_BIN
+
 step "building robot-sre (release; the first build takes a few minutes)"
 cargo build --release --quiet
 bin="$CARGO_TARGET_DIR/release/robot-sre"
@@ -23,11 +28,22 @@ bin="$CARGO_TARGET_DIR/release/robot-sre"
 work=$(mktemp -d)
 pids=()
 cleanup() {
+  "$bin" lab down --dir "$work/lab" >/dev/null 2>&1 || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+
+step "starting the Kubernetes lab (etcd, kube-apiserver, controller manager, scheduler, simulated kubelet)"
+"$bin" lab up --dir "$work/lab" 2>/dev/null | sed 's/^/    /'
+
+step "breaking things in the lab: a crash loop in shop, a stuck rollout in payments, disk pressure on lab-node-2"
+crashing=$("$bin" lab scenario --dir "$work/lab" crashloop --namespace shop --name web 2>/dev/null)
+note "$crashing"
+crashing_pod=$(echo "$crashing" | awk -F'[/:]' '/^pod / {print $2; exit}')
+note "$("$bin" lab scenario --dir "$work/lab" stuck-rollout --namespace payments --name checkout 2>/dev/null)"
+note "$("$bin" lab scenario --dir "$work/lab" disk-pressure --node lab-node-2 2>/dev/null)"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { # url, what
@@ -93,14 +109,14 @@ wait_for "http://127.0.0.1:$am_port/-/ready" "Alertmanager"
 
 step "posting three alerts to Alertmanager, as Prometheus would"
 curl -fsS -H 'content-type: application/json' "http://127.0.0.1:$am_port/api/v2/alerts" -d '[
-  {"labels": {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": "web-6d4f9-x2kqp",
+  {"labels": {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": "'"$crashing_pod"'",
               "reason": "CrashLoopBackOff", "severity": "warning"},
    "annotations": {"summary": "web is crash looping"}},
   {"labels": {"alertname": "KubeDeploymentRolloutStuck", "namespace": "payments",
               "deployment": "checkout", "severity": "critical"},
    "annotations": {"summary": "checkout rollout is stuck"}},
-  {"labels": {"alertname": "KubeNodeDiskPressure", "node": "worker-2", "condition": "DiskPressure"},
-   "annotations": {"summary": "worker-2 is short of disk"}}]'
+  {"labels": {"alertname": "KubeNodeDiskPressure", "node": "lab-node-2", "condition": "DiskPressure"},
+   "annotations": {"summary": "lab-node-2 is short of disk"}}]'
 
 note "waiting for Alertmanager to group and deliver them (group_wait 1s)"
 for _ in $(seq 1 100); do
@@ -130,5 +146,5 @@ if $exit_after; then
   exit 0
 fi
 step "Robot SRE is serving on http://127.0.0.1:$port (metrics at /metrics). Ctrl-C stops everything."
-note "logs: $work/robot-sre.log"
+note "logs: $work/robot-sre.log; the lab: KUBECONFIG=$work/lab/cluster/admin.kubeconfig (kubectl works)"
 wait "${pids[1]}"

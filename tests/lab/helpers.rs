@@ -21,11 +21,14 @@ const ISOLATED_NODES: usize = 3;
 
 static LAB: OnceLock<Lab> = OnceLock::new();
 
-/// The shared lab, started by the first test that asks (in `target/tmp/lab`, logs kept there).
+/// The shared lab, started by the first test that asks, in `target/tmp/lab-<pid>` (kept after
+/// the run, with its logs; the next run removes the directories of runs that are over).
 pub fn lab() -> &'static Lab {
     LAB.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        remove_finished_runs(&root);
         let options = LabOptions {
-            dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lab")),
+            dir: Some(root.join(format!("lab-{}", std::process::id()))),
             kubelet: KubeletOptions {
                 nodes: 2,
                 isolated_nodes: ISOLATED_NODES,
@@ -45,6 +48,21 @@ pub fn lab() -> &'static Lab {
         .expect("the lab start thread")
         .unwrap_or_else(|error| panic!("the lab did not start: {error}"))
     })
+}
+
+fn remove_finished_runs(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("lab-")) else {
+            continue;
+        };
+        if !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// A client for `identity`, bound to the calling test's runtime.

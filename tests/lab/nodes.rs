@@ -73,10 +73,12 @@ async fn nodes_register_ready_schedulable_and_with_capacity() {
     for resource in ["cpu", "memory", "pods", "ephemeral-storage"] {
         assert!(capacity.contains_key(resource), "{resource}");
     }
+    // (Other tests break isolated nodes meanwhile, so only the isolation taint is checked.)
     let isolated = nodes.get(&isolated_node_name(1)).await.unwrap();
-    assert_eq!(
-        taints(&isolated),
-        [pair("lab.robot-sre.dev/isolated", "NoSchedule")]
+    assert!(
+        taints(&isolated).contains(&pair("lab.robot-sre.dev/isolated", "NoSchedule")),
+        "{:?}",
+        taints(&isolated)
     );
 }
 
@@ -197,12 +199,20 @@ async fn a_not_ready_node_is_tainted_and_runs_nothing_until_it_heals() {
     let events = events_about(&ns.client, "default", NOT_READY_NODE).await;
     assert!(find(&events, "NodeNotReady").is_some());
 
-    // A pod bound to the node is not run while the node is NotReady…
+    // A pod bound to the node is not run while the node is NotReady: a pod created after it
+    // on a healthy node runs, so the kubelet has seen both…
     let pods = ns.api::<Pod>();
-    pods.create(
-        &PostParams::default(),
-        &pod_on_node("stranded", NOT_READY_NODE, None, "Always"),
-    )
+    for (name, node) in [("stranded", NOT_READY_NODE), ("witness", "lab-node-1")] {
+        pods.create(
+            &PostParams::default(),
+            &pod_on_node(name, node, None, "Always"),
+        )
+        .await
+        .unwrap();
+    }
+    wait_for(&pods, "witness", "Running", SCENARIO_DEADLINE, |p| {
+        p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+    })
     .await
     .unwrap();
     let stranded = pods.get("stranded").await.unwrap();
@@ -211,8 +221,10 @@ async fn a_not_ready_node_is_tainted_and_runs_nothing_until_it_heals() {
             .status
             .as_ref()
             .and_then(|s| s.container_statuses.as_ref())
-            .is_none()
+            .is_none(),
+        "{stranded:?}"
     );
+    assert!(ns.events_for("stranded").await.is_empty());
     // …and runs once the node is Ready again.
     set_node_fault(&ns.client, NOT_READY_NODE, None)
         .await
@@ -252,10 +264,18 @@ async fn an_unreachable_node_reports_every_condition_unknown() {
     }
     assert!(taints(&node).contains(&pair("node.kubernetes.io/unreachable", "NoExecute")));
     assert!(taints(&node).contains(&pair("node.kubernetes.io/unreachable", "NoSchedule")));
+    let events = events_about(&ns.client, "default", UNREACHABLE_NODE).await;
+    let not_ready = find(&events, "NodeNotReady").expect("NodeNotReady");
+    assert_eq!(
+        not_ready.source.as_ref().unwrap().component.as_deref(),
+        Some("node-controller"),
+        "a silent kubelet reports nothing; the control plane does"
+    );
+
     set_node_fault(&ns.client, UNREACHABLE_NODE, None)
         .await
         .unwrap();
-    wait_for(
+    let healed = wait_for(
         &nodes,
         UNREACHABLE_NODE,
         "Ready=True",
@@ -264,4 +284,10 @@ async fn an_unreachable_node_reports_every_condition_unknown() {
     )
     .await
     .unwrap();
+    assert_eq!(
+        taints(&healed),
+        [pair("lab.robot-sre.dev/isolated", "NoSchedule")]
+    );
+    let events = events_about(&ns.client, "default", UNREACHABLE_NODE).await;
+    assert!(find(&events, "NodeReady").is_some());
 }

@@ -2,7 +2,7 @@
 //! (The stuck rollout is in `workloads`, the node disk pressure in `nodes`.)
 
 use k8s_openapi::api::apps::v1::Deployment;
-use robot_sre::testkit::lab::scenarios::{self, waiting_reason};
+use robot_sre::testkit::lab::scenarios::{self, SCENARIO_DEADLINE, wait_for, waiting_reason};
 
 use crate::helpers::TestNamespace;
 
@@ -30,13 +30,18 @@ async fn crashloop_in_a_two_replica_deployment_and_in_a_singleton() {
         assert_eq!(waiting_reason(pod), Some("CrashLoopBackOff"));
         assert!(restarts(pod) >= 1);
     }
-    let ledger = ns.api::<Deployment>().get("ledger").await.unwrap();
-    let status = ledger.status.unwrap();
-    assert_eq!(status.replicas, Some(1));
-    assert_eq!(
-        status.available_replicas, None,
-        "a crash-looping singleton serves nothing"
-    );
+    // A crash-looping singleton serves nothing.
+    let deployments = ns.api::<Deployment>();
+    let ledger = wait_for(
+        &deployments,
+        "ledger",
+        "an observed status",
+        SCENARIO_DEADLINE,
+        |d| d.status.as_ref().and_then(|s| s.replicas) == Some(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ledger.status.unwrap().available_replicas, None);
 }
 
 #[tokio::test]
@@ -47,6 +52,14 @@ async fn image_pull_failure_in_a_new_deployment() {
         .unwrap();
     assert_eq!(pods.len(), 1);
     assert_eq!(waiting_reason(&pods[0]), Some("ImagePullBackOff"));
-    let search = ns.api::<Deployment>().get("search").await.unwrap();
-    assert_eq!(search.status.unwrap().unavailable_replicas, Some(1));
+    let deployments = ns.api::<Deployment>();
+    wait_for(
+        &deployments,
+        "search",
+        "one unavailable replica",
+        SCENARIO_DEADLINE,
+        |d| d.status.as_ref().and_then(|s| s.unavailable_replicas) == Some(1),
+    )
+    .await
+    .unwrap();
 }

@@ -2,9 +2,9 @@
 //!
 //! `lab up` starts `robot-sre lab up --foreground` as a background process (its own process
 //! group, output in `<dir>/lab.log`) and returns once that process has written `<dir>/lab.json`
-//! — the lab is ready. `lab down` sends that process SIGTERM (after checking the pid still
-//! belongs to it) and it stops every component it started; if it dies some other way, its
-//! watchdogs stop the components anyway.
+//! — the lab is ready. `lab down` sends that process SIGTERM and it stops every component it
+//! started; if it dies some other way, its watchdogs stop the components anyway. `lab.json`
+//! names the process by pid and start time, so a recycled pid is never mistaken for the lab.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,7 +17,7 @@ use kube::api::ListParams;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::{Binaries, Identity, KubeletOptions, Lab, LabOptions};
+use super::{Binaries, Identity, KubeletOptions, Lab, LabOptions, scenarios};
 
 /// The lab subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -45,6 +45,58 @@ pub enum LabCommand {
         #[command(flatten)]
         dir: StateDir,
     },
+    /// Create a seed incident scenario in the running lab, and wait until the cluster shows it.
+    Scenario {
+        #[command(flatten)]
+        dir: StateDir,
+        #[command(subcommand)]
+        scenario: Scenario,
+    },
+}
+
+/// The seed incident scenarios (see `testkit::lab::scenarios`).
+#[derive(Debug, clap::Subcommand)]
+pub enum Scenario {
+    /// A 2-replica Deployment rolled out to an image that cannot be pulled, until
+    /// ProgressDeadlineExceeded.
+    StuckRollout {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// A Deployment whose pods all crash-loop (--replicas 1 for a singleton).
+    Crashloop {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 2)]
+        replicas: i32,
+    },
+    /// A new 1-replica Deployment whose image cannot be pulled.
+    ImagePull {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Finished pods piling up on a node, then DiskPressure there (one BestEffort pod evicted).
+    DiskPressure {
+        /// Namespace of the finished pods (created if missing).
+        #[arg(long, default_value = "batch")]
+        namespace: String,
+        #[arg(long, default_value = "lab-node-2")]
+        node: String,
+        #[arg(long, default_value_t = 12)]
+        succeeded: usize,
+        #[arg(long, default_value_t = 4)]
+        failed: usize,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Target {
+    /// Namespace (created if missing).
+    #[arg(long, default_value = "shop")]
+    namespace: String,
+    /// Deployment name.
+    #[arg(long)]
+    name: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +126,8 @@ pub fn default_state_dir() -> PathBuf {
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct LabState {
     pid: u32,
+    /// The process's start time (clock ticks since boot, `/proc/<pid>/stat` field 22).
+    pid_started: u64,
     server: String,
     admin_kubeconfig: PathBuf,
     bot_kubeconfig: PathBuf,
@@ -90,14 +144,28 @@ fn read_state(dir: &Path) -> Option<LabState> {
     serde_json::from_str(&text).ok()
 }
 
-/// Whether `pid` is alive and is the lab process of `dir` (not a recycled pid).
-fn is_lab_process(pid: u32, dir: &Path) -> bool {
-    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-        return false;
-    };
-    let args: Vec<&[u8]> = cmdline.split(|byte| *byte == 0).collect();
-    let dir = dir.as_os_str().as_encoded_bytes();
-    args.contains(&b"--foreground".as_slice()) && args.contains(&dir)
+/// When process `pid` started, in clock ticks since boot; `None` if there is no such process.
+fn process_started(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it start with the state.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+/// Whether the process `state` names is still running (the same process, not a recycled pid).
+fn is_running(state: &LabState) -> bool {
+    process_started(state.pid) == Some(state.pid_started)
+}
+
+/// The state directory, created, as an absolute path.
+fn prepare(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    dir.canonicalize()
+        .with_context(|| format!("resolving {}", dir.display()))
 }
 
 impl LabCommand {
@@ -110,18 +178,27 @@ impl LabCommand {
             LabCommand::Up {
                 dir,
                 nodes,
-                foreground: true,
-            } => foreground(&dir.path(), nodes).await,
-            LabCommand::Up { dir, nodes, .. } => background(&dir.path(), nodes).await,
-            LabCommand::Down { dir } => down(&dir.path()).await,
-            LabCommand::Status { dir } => status(&dir.path()).await,
+                foreground,
+            } => {
+                let dir = prepare(&dir.path())?;
+                if foreground {
+                    self::foreground(&dir, nodes).await
+                } else {
+                    background(&dir, nodes).await
+                }
+            }
+            LabCommand::Down { dir } => down(&prepare(&dir.path())?).await,
+            LabCommand::Status { dir } => status(&prepare(&dir.path())?).await,
+            LabCommand::Scenario { dir, scenario } => {
+                create_scenario(&prepare(&dir.path())?, scenario).await
+            }
         }
     }
 }
 
 fn refuse_if_running(dir: &Path) -> anyhow::Result<()> {
     if let Some(state) = read_state(dir)
-        && is_lab_process(state.pid, dir)
+        && is_running(&state)
     {
         bail!(
             "a lab is already running in {} (pid {}); stop it with `robot-sre lab down`",
@@ -134,21 +211,30 @@ fn refuse_if_running(dir: &Path) -> anyhow::Result<()> {
 
 async fn foreground(dir: &Path, nodes: usize) -> anyhow::Result<()> {
     refuse_if_running(dir)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let _ = std::fs::remove_file(state_file(dir));
     let stop = crate::http::termination_signal().context("installing signal handlers")?;
+    tokio::pin!(stop);
     eprintln!("starting the lab in {}", dir.display());
-    let lab = Lab::start(LabOptions {
+    let start = Lab::start(LabOptions {
         dir: Some(dir.join("cluster")),
         kubelet: KubeletOptions {
             nodes,
             ..KubeletOptions::default()
         },
         ..LabOptions::default()
-    })
-    .await?;
+    });
+    // A stop request while starting stops what has started so far.
+    let lab = tokio::select! {
+        lab = start => lab?,
+        () = &mut stop => {
+            eprintln!("stopped while starting");
+            return Ok(());
+        }
+    };
+    let pid = std::process::id();
     let state = LabState {
-        pid: std::process::id(),
+        pid,
+        pid_started: process_started(pid).context("reading this process's start time")?,
         server: lab.server().to_owned(),
         admin_kubeconfig: lab.kubeconfig(Identity::Admin),
         bot_kubeconfig: lab.kubeconfig(Identity::Bot),
@@ -191,7 +277,6 @@ async fn background(dir: &Path, nodes: usize) -> anyhow::Result<()> {
 
     refuse_if_running(dir)?;
     Binaries::locate()?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let _ = std::fs::remove_file(state_file(dir));
     let log_path = dir.join("lab.log");
     let log = std::fs::File::create(&log_path)?;
@@ -243,7 +328,7 @@ async fn down(dir: &Path) -> anyhow::Result<()> {
         eprintln!("no lab is running in {}", dir.display());
         return Ok(());
     };
-    if !is_lab_process(state.pid, dir) {
+    if !is_running(&state) {
         let _ = std::fs::remove_file(state_file(dir));
         eprintln!(
             "no lab is running in {} (removed a stale lab.json)",
@@ -255,7 +340,7 @@ async fn down(dir: &Path) -> anyhow::Result<()> {
     kill(pid, Signal::SIGTERM).context("signalling the lab process")?;
     eprintln!("stopping the lab (pid {})", state.pid);
     let began = Instant::now();
-    while is_lab_process(state.pid, dir) {
+    while is_running(&state) {
         if began.elapsed() > Duration::from_secs(30) {
             bail!("the lab process {} did not stop within 30 s", state.pid);
         }
@@ -269,7 +354,7 @@ async fn status(dir: &Path) -> anyhow::Result<()> {
     let Some(state) = read_state(dir) else {
         bail!("no lab is running in {}", dir.display());
     };
-    if !is_lab_process(state.pid, dir) {
+    if !is_running(&state) {
         bail!(
             "the lab process {} is gone; run `robot-sre lab up`",
             state.pid
@@ -297,6 +382,59 @@ async fn status(dir: &Path) -> anyhow::Result<()> {
             "node:              {} Ready={ready}",
             node.metadata.name.unwrap_or_default()
         );
+    }
+    Ok(())
+}
+
+async fn create_scenario(dir: &Path, scenario: Scenario) -> anyhow::Result<()> {
+    let Some(state) = read_state(dir).filter(is_running) else {
+        bail!(
+            "no lab is running in {}; start one with `robot-sre lab up`",
+            dir.display()
+        );
+    };
+    let client = super::kubeconfig::client(&state.admin_kubeconfig).await?;
+    let namespace = match &scenario {
+        Scenario::StuckRollout { target }
+        | Scenario::Crashloop { target, .. }
+        | Scenario::ImagePull { target } => &target.namespace,
+        Scenario::DiskPressure { namespace, .. } => namespace,
+    };
+    scenarios::create_namespace(&client, namespace).await?;
+    eprintln!("creating the scenario and waiting until the cluster shows it");
+    match &scenario {
+        Scenario::StuckRollout { target } => {
+            scenarios::stuck_rollout(&client, namespace, &target.name).await?;
+            println!(
+                "deployment {namespace}/{}: ProgressDeadlineExceeded",
+                target.name
+            );
+        }
+        Scenario::Crashloop { target, replicas } => {
+            let pods = scenarios::crashloop(&client, namespace, &target.name, *replicas).await?;
+            for pod in pods {
+                let name = pod.metadata.name.unwrap_or_default();
+                println!("pod {namespace}/{name}: CrashLoopBackOff");
+            }
+        }
+        Scenario::ImagePull { target } => {
+            scenarios::image_pull_failure(&client, namespace, &target.name).await?;
+            println!("deployment {namespace}/{}: ImagePullBackOff", target.name);
+        }
+        Scenario::DiskPressure {
+            node,
+            succeeded,
+            failed,
+            ..
+        } => {
+            let pressure =
+                scenarios::disk_pressure(&client, namespace, node, *succeeded, *failed).await?;
+            println!(
+                "node {node}: DiskPressure=True, {} finished pods in {namespace}, pod {} evicted",
+                pressure.finished.len(),
+                pressure.evicted.metadata.name.unwrap_or_default()
+            );
+        }
     }
     Ok(())
 }

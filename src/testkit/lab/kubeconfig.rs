@@ -7,14 +7,19 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use super::LabError;
 use super::pki::{Credentials, Identity, write_private};
 
-/// Writes `<dir>/<identity>.kubeconfig` pointing at `server` and returns its path.
+/// Where the kubeconfig of `identity` is: `<dir>/<identity>.kubeconfig`.
+pub fn path(dir: &Path, identity: Identity) -> PathBuf {
+    dir.join(format!("{}.kubeconfig", identity.file_stem()))
+}
+
+/// Writes the kubeconfig of `identity`, pointing at `server`, and returns its path.
 pub fn write(
     dir: &Path,
     server: &str,
     credentials: &Credentials,
     identity: Identity,
 ) -> Result<PathBuf, LabError> {
-    let path = dir.join(format!("{}.kubeconfig", identity.file_stem()));
+    let path = path(dir, identity);
     let user = identity.file_stem();
     let text = format!(
         "apiVersion: v1

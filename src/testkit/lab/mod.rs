@@ -148,8 +148,7 @@ impl Lab {
         for identity in Identity::ALL {
             kubeconfig::write(&root, &server, &credentials, identity)?;
         }
-        let config_of =
-            |identity: Identity| root.join(format!("{}.kubeconfig", identity.file_stem()));
+        let config_of = |identity: Identity| kubeconfig::path(&root, identity);
 
         // All four start at once: each retries its upstream until it answers.
         let spawn = |name: &'static str, program: &Path, args: Vec<String>| {
@@ -203,13 +202,19 @@ impl Lab {
         ] {
             lab.wait_ready(what, remaining(), || http_ok(port)).await?;
         }
+        let kubelet = KubeletHandle::spawn(
+            config_of(Identity::Kubelet),
+            options.kubelet.clone(),
+            logs.join("kubelet.log"),
+        );
         lab.kubelet = Some(
-            KubeletHandle::spawn(
-                config_of(Identity::Kubelet),
-                options.kubelet.clone(),
-                logs.join("kubelet.log"),
-            )
-            .await?,
+            tokio::time::timeout(remaining(), kubelet)
+                .await
+                .map_err(|_| LabError::NotReady {
+                    what: "the simulated kubelet's nodes".into(),
+                    waited: deadline,
+                    logs: Some(lab.logs_tail(40)),
+                })??,
         );
         lab.started_in = began.elapsed();
         Ok(lab)
@@ -252,8 +257,7 @@ impl Lab {
 
     /// The kubeconfig file of `identity`.
     pub fn kubeconfig(&self, identity: Identity) -> PathBuf {
-        self.dir()
-            .join(format!("{}.kubeconfig", identity.file_stem()))
+        kubeconfig::path(self.dir(), identity)
     }
 
     /// The CA that signed the API server's serving certificate.

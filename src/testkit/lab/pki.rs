@@ -62,8 +62,9 @@ impl Identity {
     }
 }
 
-/// Paths of the credential files written into the lab directory.
-#[derive(Debug, Clone)]
+/// Paths of the credential files written into the lab directory. `Debug` shows the paths,
+/// never the tokens.
+#[derive(Clone)]
 pub struct Credentials {
     pub ca_cert: PathBuf,
     pub serving_cert: PathBuf,
@@ -72,6 +73,16 @@ pub struct Credentials {
     pub service_account_public_key: PathBuf,
     pub token_file: PathBuf,
     tokens: Vec<(Identity, String)>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("ca_cert", &self.ca_cert)
+            .field("token_file", &self.token_file)
+            .field("tokens", &"********")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Credentials {

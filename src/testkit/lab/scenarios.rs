@@ -87,8 +87,9 @@ pub async fn wait_for_pods(
     })
 }
 
-/// Creates `name` and waits until pods can be created in it: the ServiceAccount admission
-/// plugin refuses pods until the token controller has given `default` its token.
+/// Creates `name` (unless it exists) and waits until pods can be created in it: the
+/// ServiceAccount admission plugin refuses pods until the token controller has given `default`
+/// its token.
 ///
 /// # Errors
 /// When the API refuses the namespace, or the token does not appear in time.
@@ -97,9 +98,14 @@ pub async fn create_namespace(client: &Client, name: &str) -> Result<(), LabErro
         "metadata": { "name": name, "labels": { "robot-sre.dev/lab": "true" } }
     }))
     .map_err(|error| LabError::Setup(error.to_string()))?;
-    Api::<Namespace>::all(client.clone())
+    match Api::<Namespace>::all(client.clone())
         .create(&PostParams::default(), &namespace)
-        .await?;
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 409 => {}
+        Err(error) => return Err(error.into()),
+    }
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), name);
     wait_for(
         &accounts,

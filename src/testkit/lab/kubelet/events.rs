@@ -17,6 +17,8 @@ pub struct Subject {
     pub reference: ObjectReference,
     /// The node whose kubelet reports it (`source.host`).
     pub host: String,
+    /// Who reports it: `kubelet`, or `node-controller` for what the control plane concludes.
+    pub component: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,10 +29,18 @@ struct Key {
     message: String,
 }
 
+/// Where an aggregated event lives and how often it happened.
+#[derive(Debug, Clone)]
+struct Recorded {
+    name: String,
+    namespace: String,
+    count: i32,
+}
+
 /// Creates and aggregates events.
 pub struct Recorder {
     client: kube::Client,
-    seen: Mutex<HashMap<Key, (String, String, i32)>>,
+    seen: Mutex<HashMap<Key, Recorded>>,
 }
 
 impl Recorder {
@@ -41,7 +51,8 @@ impl Recorder {
         }
     }
 
-    /// Records one occurrence.
+    /// Records one occurrence: bumps the count of the same earlier event, or creates one (also
+    /// when the earlier one has expired, `--event-ttl`).
     ///
     /// # Errors
     /// When the API refuses the event.
@@ -53,30 +64,38 @@ impl Recorder {
         message: &str,
     ) -> Result<(), kube::Error> {
         let reference = &subject.reference;
-        let namespace = reference
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".into());
         let key = Key {
             uid: reference.uid.clone().unwrap_or_default(),
             field_path: reference.field_path.clone().unwrap_or_default(),
             reason: reason.into(),
             message: message.into(),
         };
-        let now = Time(
-            Timestamp::from_second(Timestamp::now().as_second())
-                .unwrap_or_else(|_| Timestamp::now()),
-        );
-        let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
-        let mut seen = self.seen.lock().await;
-        if let Some((name, event_namespace, count)) = seen.get_mut(&key) {
-            *count += 1;
-            let patch = serde_json::json!({ "count": *count, "lastTimestamp": now });
-            let api: Api<Event> = Api::namespaced(self.client.clone(), event_namespace);
-            api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
-                .await?;
-            return Ok(());
+        let now = Time(super::now_seconds());
+        let earlier = self.seen.lock().await.get(&key).cloned();
+        if let Some(mut recorded) = earlier {
+            recorded.count += 1;
+            let patch = serde_json::json!({ "count": recorded.count, "lastTimestamp": now });
+            let api: Api<Event> = Api::namespaced(self.client.clone(), &recorded.namespace);
+            match api
+                .patch(
+                    &recorded.name,
+                    &PatchParams::default(),
+                    &Patch::Merge(patch),
+                )
+                .await
+            {
+                Ok(_) => {
+                    self.seen.lock().await.insert(key, recorded);
+                    return Ok(());
+                }
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(error) => return Err(error),
+            }
         }
+        let namespace = reference
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
         let name = format!(
             "{}.{:x}",
             reference.name.as_deref().unwrap_or("object"),
@@ -96,15 +115,22 @@ impl Recorder {
             first_timestamp: Some(now.clone()),
             last_timestamp: Some(now),
             source: Some(EventSource {
-                component: Some("kubelet".into()),
+                component: Some(subject.component.into()),
                 host: Some(subject.host.clone()),
             }),
-            reporting_component: Some("kubelet".into()),
+            reporting_component: Some(subject.component.into()),
             reporting_instance: Some(subject.host.clone()),
             ..Event::default()
         };
-        api.create(&PostParams::default(), &event).await?;
-        seen.insert(key, (name, namespace, 1));
+        Api::<Event>::namespaced(self.client.clone(), &namespace)
+            .create(&PostParams::default(), &event)
+            .await?;
+        let recorded = Recorded {
+            name,
+            namespace,
+            count: 1,
+        };
+        self.seen.lock().await.insert(key, recorded);
         Ok(())
     }
 

@@ -94,11 +94,22 @@ impl PodFault {
     }
 }
 
-/// The tag of an image reference (not a registry port, not a digest).
-fn image_tag(image: &str) -> Option<&str> {
+/// An image reference split into repository and tag (a registry port is not a tag; a digest
+/// is dropped).
+pub fn split_image(image: &str) -> (&str, Option<&str>) {
     let name = image.split('@').next().unwrap_or(image);
-    let last = name.rsplit('/').next().unwrap_or(name);
-    last.split_once(':').map(|(_, tag)| tag)
+    let last_segment = name.rfind('/').map_or(0, |slash| slash + 1);
+    match name[last_segment..].find(':') {
+        Some(colon) => {
+            let at = last_segment + colon;
+            (&name[..at], Some(&name[at + 1..]))
+        }
+        None => (name, None),
+    }
+}
+
+fn image_tag(image: &str) -> Option<&str> {
+    split_image(image).1
 }
 
 /// Parses [`READY_AFTER`].
@@ -158,6 +169,19 @@ mod tests {
             PodFault::for_container("web@sha256:abc", Some("oom-killed")),
             Ok(Some(PodFault::OomKilled))
         );
+    }
+
+    #[test]
+    fn images_split_at_the_tag_not_the_registry_port() {
+        assert_eq!(
+            split_image("registry.example:5000/team/web:1.2"),
+            ("registry.example:5000/team/web", Some("1.2"))
+        );
+        assert_eq!(
+            split_image("registry.example:5000/web"),
+            ("registry.example:5000/web", None)
+        );
+        assert_eq!(split_image("web@sha256:abc"), ("web", None));
     }
 
     #[test]

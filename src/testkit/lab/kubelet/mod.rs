@@ -84,6 +84,22 @@ pub struct PodRecord {
     pub emitted: Vec<usize>,
 }
 
+impl PodRecord {
+    fn new(containers: usize) -> Self {
+        Self {
+            seen: Instant::now(),
+            seen_wall: Timestamp::now(),
+            emitted: vec![0; containers],
+        }
+    }
+}
+
+/// Now, to the second: the precision the API stores times with.
+fn now_seconds() -> Timestamp {
+    let now = Timestamp::now();
+    Timestamp::from_second(now.as_second()).unwrap_or(now)
+}
+
 /// An append-only activity log.
 pub struct Journal(std::sync::Mutex<std::fs::File>);
 
@@ -243,16 +259,16 @@ impl KubeletHandle {
                     }
                 };
                 runtime.block_on(async move {
-                    match Kubelet::start(kubeconfig, options, log).await {
-                        Ok(kubelet) => {
-                            let _ = ready_tx.send(Ok(()));
-                            tokio::select! {
-                                () = kubelet.run() => {}
-                                _ = stop_rx => {}
-                            }
-                        }
-                        Err(error) => {
-                            let _ = ready_tx.send(Err(error));
+                    let started = Kubelet::start(kubeconfig, options, log).await;
+                    let kubelet = started.as_ref().ok().cloned();
+                    // Nobody waiting any more (the start timed out): stop here.
+                    if ready_tx.send(started.map(|_| ())).is_err() {
+                        return;
+                    }
+                    if let Some(kubelet) = kubelet {
+                        tokio::select! {
+                            () = kubelet.run() => {}
+                            _ = stop_rx => {}
                         }
                     }
                 });

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::jiff::Timestamp;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
@@ -28,9 +27,7 @@ pub fn internal_ip(node_index: usize) -> String {
 }
 
 fn now() -> String {
-    Timestamp::from_second(Timestamp::now().as_second())
-        .unwrap_or_else(|_| Timestamp::now())
-        .to_string()
+    super::now_seconds().to_string()
 }
 
 /// Creates (or adopts) the node and makes it Ready and schedulable.
@@ -69,7 +66,7 @@ pub async fn register(
     let status = json!({ "status": {
         "capacity": capacity,
         "allocatable": capacity,
-        "conditions": conditions(None, &now()),
+        "conditions": conditions(None, &now(), None),
         "addresses": [
             { "type": "InternalIP", "address": internal_ip(index) },
             { "type": "Hostname", "address": name },
@@ -100,13 +97,21 @@ pub async fn register(
     Ok(())
 }
 
-/// The four kubelet conditions for a node with `fault`.
-fn conditions(fault: Option<NodeFault>, now: &str) -> Vec<Value> {
+/// The four kubelet conditions for a node with `fault`. A condition whose status is unchanged
+/// from `current` keeps its lastTransitionTime.
+fn conditions(fault: Option<NodeFault>, now: &str, current: Option<&Node>) -> Vec<Value> {
     let unknown = fault == Some(NodeFault::Unreachable);
+    let since = |kind: &str, status: &str| -> String {
+        current
+            .and_then(|node| node.status.as_ref()?.conditions.as_ref())
+            .and_then(|all| all.iter().find(|c| c.type_ == kind && c.status == status))
+            .and_then(|c| c.last_transition_time.as_ref())
+            .map_or_else(|| now.to_owned(), |t| t.0.to_string())
+    };
     let entry = |kind: &str, status: &str, reason: &str, message: &str| {
         json!({
             "type": kind, "status": status, "reason": reason, "message": message,
-            "lastHeartbeatTime": now, "lastTransitionTime": now,
+            "lastHeartbeatTime": now, "lastTransitionTime": since(kind, status),
         })
     };
     let lost = |kind| {
@@ -244,7 +249,12 @@ pub async fn reconcile(node: Arc<Node>, kubelet: Arc<Kubelet>) -> Result<Action,
             kubelet.journal.line(format_args!("node {name}: {problem}"));
             kubelet
                 .recorder
-                .emit(&node_subject(&name), true, "InvalidLabFault", &problem)
+                .emit(
+                    &node_subject(&name, "kubelet"),
+                    true,
+                    "InvalidLabFault",
+                    &problem,
+                )
                 .await?;
             return Ok(Action::await_change());
         }
@@ -259,7 +269,7 @@ pub async fn reconcile(node: Arc<Node>, kubelet: Arc<Kubelet>) -> Result<Action,
         announce(&kubelet, &name, previous.flatten(), fault).await?;
     }
     let api: Api<Node> = Api::all(kubelet.client.clone());
-    let desired = conditions(fault, &now());
+    let desired = conditions(fault, &now(), Some(&node));
     let current: Vec<Value> = node
         .status
         .as_ref()
@@ -308,7 +318,7 @@ pub async fn reconcile(node: Arc<Node>, kubelet: Arc<Kubelet>) -> Result<Action,
     Ok(Action::await_change())
 }
 
-fn node_subject(name: &str) -> Subject {
+fn node_subject(name: &str, component: &'static str) -> Subject {
     Subject {
         // kubelet names its node by name and uses the name as the UID in its events.
         reference: ObjectReference {
@@ -318,6 +328,7 @@ fn node_subject(name: &str) -> Subject {
             ..ObjectReference::default()
         },
         host: name.to_owned(),
+        component,
     }
 }
 
@@ -328,7 +339,6 @@ async fn announce(
     before: Option<NodeFault>,
     after: Option<NodeFault>,
 ) -> Result<(), KubeletError> {
-    let subject = node_subject(name);
     let say = |reason: &str| format!("Node {name} status is now: {reason}");
     let mut emit = Vec::new();
     match after {
@@ -340,9 +350,9 @@ async fn announce(
                 "Attempting to reclaim ephemeral-storage".to_owned(),
             ));
         }
-        Some(NodeFault::NotReady | NodeFault::Unreachable) => {
-            emit.push((false, "NodeNotReady", say("NodeNotReady")));
-        }
+        Some(NodeFault::NotReady) => emit.push((false, "NodeNotReady", say("NodeNotReady"))),
+        // A silent kubelet says nothing: the node lifecycle controller concludes it.
+        Some(NodeFault::Unreachable) => emit.push((false, "NodeNotReady", say("NodeNotReady"))),
         None => {}
     }
     match before {
@@ -356,6 +366,12 @@ async fn announce(
         }
         _ => {}
     }
+    let reporter = if after == Some(NodeFault::Unreachable) {
+        "node-controller"
+    } else {
+        "kubelet"
+    };
+    let subject = node_subject(name, reporter);
     for (warning, reason, message) in emit {
         kubelet
             .recorder
@@ -392,11 +408,17 @@ async fn evict_one(kubelet: &Kubelet, node: &str) -> Result<(), KubeletError> {
     let message = format!(
         "The node was low on resource: ephemeral-storage. Container {container} was using 1Gi, which exceeds its request of 0. "
     );
+    // Events first, so whoever sees the eviction also finds its event.
+    let subject = super::pods::subject(pod, node, None);
+    kubelet
+        .recorder
+        .emit(&subject, true, "Evicted", &message)
+        .await?;
     let api: Api<Pod> =
         Api::namespaced(kubelet.client.clone(), &pod.namespace().unwrap_or_default());
     let patch = json!({
         "metadata": { "resourceVersion": pod.resource_version() },
-        "status": { "phase": "Failed", "reason": "Evicted", "message": message },
+        "status": evicted_status(pod, &message),
     });
     api.patch_status(
         &pod.name_any(),
@@ -404,25 +426,63 @@ async fn evict_one(kubelet: &Kubelet, node: &str) -> Result<(), KubeletError> {
         &Patch::Merge(patch),
     )
     .await?;
-    let subject = Subject {
-        reference: ObjectReference {
-            api_version: Some("v1".into()),
-            kind: Some("Pod".into()),
-            namespace: pod.namespace(),
-            name: Some(pod.name_any()),
-            uid: pod.uid(),
-            ..ObjectReference::default()
-        },
-        host: node.to_owned(),
-    };
-    kubelet
-        .recorder
-        .emit(&subject, true, "Evicted", &message)
-        .await?;
     kubelet.journal.line(format_args!(
         "evicted pod {}/{} from {node}",
         pod.namespace().unwrap_or_default(),
         pod.name_any()
     ));
     Ok(())
+}
+
+/// The status of a pod whose containers the eviction manager killed: Failed, `Evicted`, every
+/// container terminated (137) and not ready.
+fn evicted_status(pod: &Pod, message: &str) -> Value {
+    let now = now();
+    let status = pod.status.clone().unwrap_or_default();
+    let mut unready = Vec::new();
+    let containers: Vec<Value> = status
+        .container_statuses
+        .unwrap_or_default()
+        .into_iter()
+        .map(|container| {
+            unready.push(container.name.clone());
+            let started = container
+                .state
+                .as_ref()
+                .and_then(|state| state.running.as_ref())
+                .and_then(|running| running.started_at.as_ref())
+                .map_or_else(|| now.clone(), |t| t.0.to_string());
+            let mut value = serde_json::to_value(&container).unwrap_or(Value::Null);
+            value["ready"] = json!(false);
+            value["started"] = json!(false);
+            value["state"] = json!({ "terminated": {
+                "exitCode": 137, "reason": "Error", "startedAt": started, "finishedAt": now,
+                "containerID": container.container_id,
+            }});
+            value
+        })
+        .collect();
+    let not_ready = format!("containers with unready status: [{}]", unready.join(" "));
+    let conditions: Vec<Value> = status
+        .conditions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|condition| {
+            let mut value = serde_json::to_value(&condition).unwrap_or(Value::Null);
+            if matches!(condition.type_.as_str(), "Ready" | "ContainersReady") {
+                value["status"] = json!("False");
+                value["reason"] = json!("ContainersNotReady");
+                value["message"] = json!(not_ready);
+                value["lastTransitionTime"] = json!(now);
+            }
+            value
+        })
+        .collect();
+    json!({
+        "phase": "Failed",
+        "reason": "Evicted",
+        "message": message,
+        "conditions": conditions,
+        "containerStatuses": containers,
+    })
 }

@@ -2,7 +2,7 @@
 //! (guarded by the resourceVersion it read), emits their events, and finishes their deletion.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ObjectReference, Pod, PodCondition};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
@@ -30,6 +30,11 @@ pub async fn reconcile(pod: Arc<Pod>, kubelet: Arc<Kubelet>) -> Result<Action, K
     let uid = pod.uid().unwrap_or_default();
     let api: Api<Pod> = Api::namespaced(kubelet.client.clone(), &namespace);
 
+    // A NotReady or unreachable node runs nothing, and confirms no deletion either: its pods
+    // stay Terminating, as on a real cluster.
+    if !kubelet.node_runs_pods(&node).await {
+        return Ok(Action::requeue(Duration::from_secs(1)));
+    }
     if pod.metadata.deletion_timestamp.is_some() {
         // The containers are "stopped" at once; the kubelet then confirms the deletion.
         let params = DeleteParams {
@@ -55,10 +60,6 @@ pub async fn reconcile(pod: Arc<Pod>, kubelet: Arc<Kubelet>) -> Result<Action, K
     if matches!(phase, Some("Succeeded" | "Failed")) {
         return Ok(Action::await_change());
     }
-    if !kubelet.node_runs_pods(&node).await {
-        return Ok(Action::requeue(Duration::from_secs(1)));
-    }
-
     let plans = match plans(&pod, &kubelet, &format!("{name}_{namespace}({uid})")) {
         Ok(plans) => plans,
         Err(problem) => {
@@ -147,7 +148,8 @@ fn plans(pod: &Pod, kubelet: &Kubelet, pod_label: &str) -> Result<Vec<Plan>, Str
         .collect()
 }
 
-fn subject(pod: &Pod, node: &str, container: Option<&str>) -> Subject {
+/// The kubelet of `node` speaking about `pod` (or one of its containers).
+pub(super) fn subject(pod: &Pod, node: &str, container: Option<&str>) -> Subject {
     Subject {
         reference: ObjectReference {
             api_version: Some("v1".into()),
@@ -159,6 +161,7 @@ fn subject(pod: &Pod, node: &str, container: Option<&str>) -> Subject {
             field_path: container.map(|name| format!("spec.containers{{{name}}}")),
         },
         host: node.to_owned(),
+        component: "kubelet",
     }
 }
 
@@ -222,7 +225,7 @@ fn container_json(plan: &Plan, status: &Status, record: &PodRecord, uid: &str) -
     if status.started {
         value["imageID"] = json!(format!(
             "{}@sha256:{}",
-            plan.image.split(':').next().unwrap_or(&plan.image),
+            faults::split_image(&plan.image).0,
             hex_id(&plan.image)
         ));
         value["containerID"] = json!(id(status.restarts));
@@ -333,14 +336,4 @@ fn status_patch(
                 .collect::<Vec<_>>(),
         }
     })
-}
-
-impl PodRecord {
-    pub fn new(containers: usize) -> Self {
-        Self {
-            seen: Instant::now(),
-            seen_wall: Timestamp::now(),
-            emitted: vec![0; containers],
-        }
-    }
 }

@@ -43,13 +43,32 @@ impl Default for Timing {
     }
 }
 
+/// The shortest back-off and probe period the simulation accepts: zero would make a timeline
+/// endless.
+const MIN_PERIOD: Duration = Duration::from_millis(10);
+
 impl Timing {
     fn backoff(&self, failures: u32) -> Duration {
         let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
         self.backoff_base
             .saturating_mul(factor)
             .min(self.backoff_cap)
+            .max(MIN_PERIOD)
     }
+
+    fn probe_period(&self) -> Duration {
+        self.probe_period.max(MIN_PERIOD)
+    }
+}
+
+/// A duration as Go prints it in kubelet messages: `10s`, `1.5s`, `1m20s`, `5m0s`.
+fn go_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds >= 60 {
+        return format!("{}m{}s", seconds / 60, seconds % 60);
+    }
+    let text = format!("{:.3}", duration.as_secs_f64());
+    format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// The pod's restartPolicy.
@@ -207,7 +226,7 @@ impl Plan {
                             "Readiness probe failed: HTTP probe failed with statuscode: 503".into(),
                         );
                         line.push(at, running.clone(), vec![failed]);
-                        at += t.probe_period;
+                        at += t.probe_period();
                     }
                 }
             }
@@ -336,7 +355,7 @@ impl Plan {
                     reason: "CrashLoopBackOff",
                     message: Some(format!(
                         "back-off {} restarting failed container={} pod={}",
-                        humantime::format_duration(backoff),
+                        go_duration(backoff),
                         self.container,
                         self.pod
                     )),

@@ -163,3 +163,24 @@ fn a_never_ready_container_runs_and_fails_its_probe_every_period() {
     assert_eq!(reasons(&events, "Unhealthy"), 3);
     assert_eq!(next, Some(6500 * MS));
 }
+
+#[test]
+fn durations_print_as_go_prints_them() {
+    assert_eq!(go_duration(Duration::from_secs(10)), "10s");
+    assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+    assert_eq!(go_duration(Duration::from_secs(80)), "1m20s");
+    assert_eq!(go_duration(Duration::from_secs(300)), "5m0s");
+}
+
+#[test]
+fn zero_periods_cannot_make_a_timeline_endless() {
+    let mut p = plan(Some(PodFault::NeverReady), RestartPolicy::Always);
+    p.timing.probe_period = Duration::ZERO;
+    p.timing.backoff_base = Duration::ZERO;
+    let (_, events, next) = at(&p, Duration::from_secs(1));
+    assert!(reasons(&events, "Unhealthy") > 1);
+    assert!(next.is_some());
+    p.fault = Some(PodFault::CrashLoop);
+    let (status, _, _) = at(&p, Duration::from_secs(1));
+    assert!(status.restarts > 1);
+}
