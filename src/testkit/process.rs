@@ -1,4 +1,5 @@
-//! A helper server process (redis-server, Alertmanager, the lab's control plane) that cannot outlive its owner.
+//! A helper server process (redis-server, Alertmanager, the lab's control plane) that cannot
+//! outlive its owner.
 //!
 //! The server runs under a tiny `sh` watchdog that holds a pipe from this process: when the
 //! owner drops the [`Supervised`] handle, or dies in any way (even SIGKILL), the pipe closes, the
