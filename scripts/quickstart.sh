@@ -40,7 +40,7 @@ step "starting the Kubernetes lab (etcd, kube-apiserver, controller manager, sch
 
 step "breaking things in the lab: a crash loop in shop, a stuck rollout in payments, disk pressure on lab-node-2"
 crashing=$("$bin" lab scenario --dir "$work/lab" crashloop --namespace shop --name web 2>/dev/null)
-note "$crashing"
+echo "$crashing" | sed 's/^/    /' >&2
 crashing_pod=$(echo "$crashing" | awk -F'[/:]' '/^pod / {print $2; exit}')
 note "$("$bin" lab scenario --dir "$work/lab" stuck-rollout --namespace payments --name checkout 2>/dev/null)"
 note "$("$bin" lab scenario --dir "$work/lab" disk-pressure --node lab-node-2 2>/dev/null)"
