@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
+use k8s_openapi::api::core::v1::{ContainerStateTerminated, ContainerStatus, Pod};
 use kube::api::PostParams;
 use kube::discovery::Discovery;
 use robot_sre::testkit::lab::scenarios::{SCENARIO_DEADLINE, wait_for};
@@ -31,6 +31,15 @@ fn status_of(pod: &Pod) -> Option<&ContainerStatus> {
 
 fn container(pod: &Pod) -> &ContainerStatus {
     status_of(pod).expect("a container status")
+}
+
+/// The first container's current state, which must be terminated.
+fn terminated(pod: &Pod) -> &ContainerStateTerminated {
+    container(pod)
+        .state
+        .as_ref()
+        .and_then(|state| state.terminated.as_ref())
+        .expect("a terminated container")
 }
 
 fn restarts(pod: &Pod) -> i32 {
@@ -290,13 +299,7 @@ async fn pods_that_succeed_or_fail_reach_their_final_phase() {
     })
     .await
     .unwrap();
-    let done = container(&ok)
-        .state
-        .as_ref()
-        .unwrap()
-        .terminated
-        .as_ref()
-        .unwrap();
+    let done = terminated(&ok);
     assert_eq!(
         (done.exit_code, done.reason.as_deref()),
         (0, Some("Completed"))
@@ -308,13 +311,7 @@ async fn pods_that_succeed_or_fail_reach_their_final_phase() {
     })
     .await
     .unwrap();
-    let done = container(&broken)
-        .state
-        .as_ref()
-        .unwrap()
-        .terminated
-        .as_ref()
-        .unwrap();
+    let done = terminated(&broken);
     assert_eq!((done.exit_code, done.reason.as_deref()), (1, Some("Error")));
 }
 

@@ -21,6 +21,11 @@ fn ready(pod: &Pod) -> bool {
         .is_some_and(|all| all.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
+async fn replica_sets(ns: &TestNamespace, app: &str) -> Vec<ReplicaSet> {
+    let params = ListParams::default().labels(&format!("app={app}"));
+    ns.api::<ReplicaSet>().list(&params).await.unwrap().items
+}
+
 fn replica_sets_of(all: &[ReplicaSet], image_part: &str) -> Vec<ReplicaSet> {
     all.iter()
         .filter(|rs| {
@@ -109,12 +114,7 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline_and_a_rollback_heals_it()
     );
 
     // What `kubectl rollout undo` does: put the previous ReplicaSet's template back.
-    let sets = ns
-        .api::<ReplicaSet>()
-        .list(&ListParams::default().labels("app=checkout"))
-        .await
-        .unwrap()
-        .items;
+    let sets = replica_sets(&ns, "checkout").await;
     let good = replica_sets_of(&sets, ":1")
         .pop()
         .expect("the first ReplicaSet");
@@ -142,12 +142,7 @@ async fn a_stuck_rollout_exceeds_its_progress_deadline_and_a_rollback_heals_it()
     .await
     .unwrap();
     assert_eq!(healed.status.unwrap().unavailable_replicas, None);
-    let sets = ns
-        .api::<ReplicaSet>()
-        .list(&ListParams::default().labels("app=checkout"))
-        .await
-        .unwrap()
-        .items;
+    let sets = replica_sets(&ns, "checkout").await;
     let broken = replica_sets_of(&sets, ":fault-image-pull")
         .pop()
         .expect("the stuck ReplicaSet");
