@@ -42,6 +42,15 @@ fn terminated(pod: &Pod) -> &ContainerStateTerminated {
         .expect("a terminated container")
 }
 
+/// The first container's previous state, which must be terminated.
+fn last_terminated(pod: &Pod) -> &ContainerStateTerminated {
+    container(pod)
+        .last_state
+        .as_ref()
+        .and_then(|state| state.terminated.as_ref())
+        .expect("a terminated last state")
+}
+
 fn restarts(pod: &Pod) -> i32 {
     status_of(pod).map_or(0, |status| status.restart_count)
 }
@@ -122,13 +131,7 @@ async fn crashloop_backs_off_with_a_growing_restart_count_and_the_last_exit() {
             && message.contains("restarting failed container=app pod=worker_"),
         "{message}"
     );
-    let last = status
-        .last_state
-        .as_ref()
-        .unwrap()
-        .terminated
-        .as_ref()
-        .unwrap();
+    let last = last_terminated(&later);
     assert_eq!(last.exit_code, 1);
     assert_eq!(last.reason.as_deref(), Some("Error"));
     assert!(last.started_at.as_ref().unwrap().0 <= last.finished_at.as_ref().unwrap().0);
@@ -187,13 +190,7 @@ async fn oom_killed_reports_exit_code_137() {
     )
     .await
     .unwrap();
-    let last = container(&pod)
-        .last_state
-        .as_ref()
-        .unwrap()
-        .terminated
-        .as_ref()
-        .unwrap();
+    let last = last_terminated(&pod);
     assert_eq!(last.reason.as_deref(), Some("OOMKilled"));
     assert_eq!(last.exit_code, 137);
 }
