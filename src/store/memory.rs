@@ -1,18 +1,32 @@
 //! The in-memory store: one process, no persistence. The embedded default and the quick start.
 
+mod effects;
+mod log;
+mod window;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
-use super::{CasOutcome, Claim, SideEffect, Store, StoreError, Version, Versioned, Write};
+use super::{
+    Admission, CasOutcome, Claim, LogEntry, LogId, Store, StoreError, Version, Versioned,
+    WindowEntry, Write,
+};
 
 #[derive(Debug)]
 enum Value {
-    Document { version: Version, value: Vec<u8> },
+    Document {
+        version: Version,
+        value: Vec<u8>,
+    },
     Text(String),
     Set(HashSet<String>),
+    Log(log::Log),
+    /// Members and their admission times in Unix milliseconds.
+    Window(HashMap<String, i64>),
 }
 
 #[derive(Debug)]
@@ -95,63 +109,6 @@ fn current_version(
     }
 }
 
-/// Whether `effect` can apply: `Ok(false)` when a bind finds its key held by another value.
-fn admissible(
-    entries: &mut HashMap<String, Entry>,
-    effect: &SideEffect,
-    now: Instant,
-) -> Result<bool, StoreError> {
-    match effect {
-        SideEffect::AddToSet { set, .. } | SideEffect::RemoveFromSet { set, .. } => {
-            match live(entries, set, now).map(|e| &e.value) {
-                None | Some(Value::Set(_)) => Ok(true),
-                Some(_) => Err(wrong_type(set, "compare-and-set")),
-            }
-        }
-        SideEffect::Bind { key, value, .. } => match live(entries, key, now).map(|e| &e.value) {
-            None => Ok(true),
-            Some(Value::Text(held)) => Ok(held == value),
-            Some(_) => Err(wrong_type(key, "compare-and-set")),
-        },
-    }
-}
-
-fn apply(entries: &mut HashMap<String, Entry>, effect: SideEffect, now: Instant) {
-    match effect {
-        SideEffect::AddToSet { set, member } => {
-            let entry = entries.entry(set).or_insert_with(|| Entry {
-                value: Value::Set(HashSet::new()),
-                expires_at: None,
-            });
-            if let Value::Set(members) = &mut entry.value {
-                members.insert(member);
-            }
-        }
-        SideEffect::RemoveFromSet { set, member } => {
-            if let Some(Entry {
-                value: Value::Set(members),
-                ..
-            }) = entries.get_mut(&set)
-            {
-                members.remove(&member);
-                if members.is_empty() {
-                    entries.remove(&set);
-                }
-            }
-        }
-        SideEffect::Bind { key, value, ttl } => {
-            let expires_at = ttl.map(|ttl| now + ttl);
-            entries.insert(
-                key,
-                Entry {
-                    value: Value::Text(value),
-                    expires_at,
-                },
-            );
-        }
-    }
-}
-
 #[async_trait]
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
@@ -179,7 +136,7 @@ impl Store for MemoryStore {
                 return Ok(CasOutcome::Conflict { current });
             }
             for effect in &write.effects {
-                if !admissible(entries, effect, now)? {
+                if !effects::admissible(entries, effect, now)? {
                     return Ok(CasOutcome::Conflict { current });
                 }
             }
@@ -193,7 +150,7 @@ impl Store for MemoryStore {
             };
             entries.insert(key.to_owned(), entry);
             for effect in write.effects {
-                apply(entries, effect, now);
+                effects::apply(entries, effect, now);
             }
             Ok(CasOutcome::Written { version })
         })
@@ -221,6 +178,20 @@ impl Store for MemoryStore {
         )
     }
 
+    async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        self.with_entries(
+            |entries, now| match live(entries, key, now).map(|e| &e.value) {
+                None => Ok(false),
+                Some(Value::Text(held)) if held == value => {
+                    entries.remove(key);
+                    Ok(true)
+                }
+                Some(Value::Text(_)) => Ok(false),
+                Some(_) => Err(wrong_type(key, "release")),
+            },
+        )
+    }
+
     async fn members(&self, set: &str) -> Result<Vec<String>, StoreError> {
         self.with_entries(
             |entries, now| match live(entries, set, now).map(|e| &e.value) {
@@ -229,6 +200,50 @@ impl Store for MemoryStore {
                 Some(_) => Err(wrong_type(set, "members")),
             },
         )
+    }
+
+    async fn append(&self, log: &str, value: &[u8]) -> Result<LogId, StoreError> {
+        self.with_entries(|entries, now| log::append(entries, log, value.to_vec(), now))
+    }
+
+    async fn read_log(
+        &self,
+        log: &str,
+        after: Option<&LogId>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        self.with_entries(|entries, now| log::read(entries, log, after, limit, now))
+    }
+
+    async fn admit(
+        &self,
+        key: &str,
+        member: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+        limit: usize,
+    ) -> Result<Admission, StoreError> {
+        let request = window::Request {
+            key,
+            member,
+            now,
+            window,
+            limit,
+        };
+        self.with_entries(|entries, instant| window::admit(entries, &request, instant))
+    }
+
+    async fn window(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Vec<WindowEntry>, StoreError> {
+        self.with_entries(|entries, instant| window::read(entries, key, now, window, instant))
+    }
+
+    async fn withdraw(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        self.with_entries(|entries, instant| window::withdraw(entries, key, member, instant))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -5,16 +5,24 @@
 //! no caller ever builds a Redis key. Every document update is a compare-and-set on a version
 //! number, and the side effects of a write (index membership, TTL changes on related keys) are
 //! applied atomically with it, so a reader never sees a document without its index entries.
+//!
+//! Besides documents: claims (a key holding one value), sets, append-only logs (the audit trail)
+//! and sliding-window admission counters (rate limits, concurrency leases).
 
+mod log;
 mod memory;
 mod redis;
+mod window;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
+pub use self::log::{LogEntry, LogId, LogIdError};
 pub use self::memory::MemoryStore;
 pub use self::redis::{RedisStore, RedisStoreConfig};
+pub use self::window::{Admission, WindowEntry};
 
 /// A document version. `0` means "absent": writing with `expected == 0` creates the document.
 pub type Version = u64;
@@ -43,6 +51,8 @@ pub enum SideEffect {
         value: String,
         ttl: Option<Duration>,
     },
+    /// Append `value` to the log `log`, as [`Store::append`] does.
+    Append { log: String, value: Vec<u8> },
 }
 
 /// A document write: the new value, its time to live, and the side effects.
@@ -133,8 +143,82 @@ pub trait Store: Send + Sync + 'static {
         ttl: Option<Duration>,
     ) -> Result<Claim, StoreError>;
 
+    /// Deletes the claim `key` if it holds `value`; `true` when it was deleted.
+    ///
+    /// # Guarantees
+    /// Atomic: a claim that lapsed and was taken by another value in the meantime is left alone.
+    ///
+    /// # Idempotency
+    /// Releasing again answers `false` and changes nothing.
+    async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError>;
+
     /// The members of a set (empty when the set does not exist), in no particular order.
     async fn members(&self, set: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Appends `value` to the log `log` (created on first use; logs never expire) and returns
+    /// the new entry's id.
+    ///
+    /// # Guarantees
+    /// Ids are `<ms>-<seq>` and strictly increase within a log, even when the clock steps back.
+    ///
+    /// # Idempotency
+    /// None: every call appends one more entry. Callers that may retry append through a
+    /// [`SideEffect::Append`] of the compare-and-set that records the fact instead.
+    async fn append(&self, log: &str, value: &[u8]) -> Result<LogId, StoreError>;
+
+    /// Up to `limit` entries of `log` whose id is strictly greater than `after` (`None` = from
+    /// the start), oldest first. Empty for a log that does not exist.
+    ///
+    /// # Guarantees
+    /// Paging with the last id read sees every entry exactly once, including entries appended
+    /// between the pages.
+    ///
+    /// # Idempotency
+    /// Read-only.
+    async fn read_log(
+        &self,
+        log: &str,
+        after: Option<&LogId>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// Admits `member` to the sliding window `key` of length `window` ending at `now`, if it
+    /// holds fewer than `limit` members. Members admitted before `now - window` are dropped
+    /// first; the key itself expires `window` after the last admission.
+    ///
+    /// # Guarantees
+    /// Atomic: concurrent callers never admit more than `limit` members. On
+    /// [`Admission::Full`] nothing changes (apart from dropping members that left the window).
+    /// With `limit == 0` and an empty window, `Full` names `now` as the oldest.
+    ///
+    /// # Idempotency
+    /// A member already in the window is admitted again without counting twice: its time moves
+    /// to `now` and the count is unchanged, even when the window is full.
+    async fn admit(
+        &self,
+        key: &str,
+        member: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+        limit: usize,
+    ) -> Result<Admission, StoreError>;
+
+    /// The members of the window `key` admitted at `now - window` or later, oldest first.
+    ///
+    /// # Idempotency
+    /// Read-only: members outside the window are skipped, not dropped.
+    async fn window(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Vec<WindowEntry>, StoreError>;
+
+    /// Removes `member` from the window `key`, making room for another (ends a lease).
+    ///
+    /// # Idempotency
+    /// Withdrawing a member that is not there changes nothing.
+    async fn withdraw(&self, key: &str, member: &str) -> Result<(), StoreError>;
 
     /// Answers when the store is reachable.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -1,68 +1,28 @@
 //! The Redis store: the production implementation, shared by every bot replica.
 //!
-//! Documents are hashes `{v: version, d: value}`; compare-and-set and claims are Lua scripts, so
-//! each is one atomic round trip. Every key named by a script is passed in `KEYS`, as Redis
-//! requires for scripts that must run unchanged behind proxies. Connections go through a lazy
-//! [`ConnectionManager`]: the service starts while Redis is down and reconnects when it returns.
+//! Documents are hashes `{v: version, d: value}`; compare-and-set, claims, releases and
+//! admissions are Lua scripts (in `scripts`), so each is one atomic round trip. Logs are streams
+//! whose entries hold the value in the field `v`; windows are sorted sets scored by admission
+//! time in milliseconds. Connections go through a lazy [`ConnectionManager`]: the service starts
+//! while Redis is down and reconnects when it returns.
+
+mod logs;
+mod scripts;
+mod windows;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, RedisError, Script};
 
 use crate::config::Secret;
 
-use super::{CasOutcome, Claim, SideEffect, Store, StoreError, Version, Versioned, Write};
-
-/// Compare-and-set. KEYS[1] is the document; KEYS[2..] are the side-effect targets.
-/// ARGV: expected version, value, ttl in ms (0 = none), then one (op, arg, ttl) triple per side
-/// effect. Every side effect is checked before the first write, so a refusal writes nothing (Lua
-/// scripts do not roll back).
-const CAS_SCRIPT: &str = r#"
-local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if current ~= tonumber(ARGV[1]) then return {0, current} end
-for i = 2, #KEYS do
-  local op, arg = ARGV[3 * i - 2], ARGV[3 * i - 1]
-  local kind = redis.call('TYPE', KEYS[i])['ok']
-  if op == 'sadd' or op == 'srem' then
-    if kind ~= 'set' and kind ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is not a set') end
-  elseif op == 'bind' then
-    if kind ~= 'string' and kind ~= 'none' then return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is not a claim') end
-    local held = redis.call('GET', KEYS[i])
-    if held and held ~= arg then return {0, current} end
-  else
-    return redis.error_reply('unknown side effect ' .. op)
-  end
-end
-local version = current + 1
-redis.call('HSET', KEYS[1], 'v', version, 'd', ARGV[2])
-if tonumber(ARGV[3]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-else
-  redis.call('PERSIST', KEYS[1])
-end
-for i = 2, #KEYS do
-  local op, arg, ttl = ARGV[3 * i - 2], ARGV[3 * i - 1], tonumber(ARGV[3 * i])
-  if op == 'sadd' then redis.call('SADD', KEYS[i], arg)
-  elseif op == 'srem' then redis.call('SREM', KEYS[i], arg)
-  elseif ttl > 0 then redis.call('SET', KEYS[i], arg, 'PX', ttl)
-  else redis.call('SET', KEYS[i], arg) end
-end
-return {1, version}
-"#;
-
-/// Claim. KEYS[1] is the key; ARGV: value, ttl in ms (0 = none). Returns false when claimed.
-const CLAIM_SCRIPT: &str = r#"
-local held = redis.call('GET', KEYS[1])
-if held then return held end
-if tonumber(ARGV[2]) > 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-else
-  redis.call('SET', KEYS[1], ARGV[1])
-end
-return false
-"#;
+use super::{
+    Admission, CasOutcome, Claim, LogEntry, LogId, SideEffect, Store, StoreError, Version,
+    Versioned, WindowEntry, Write,
+};
 
 /// How to reach Redis.
 #[derive(Debug, Clone)]
@@ -84,6 +44,8 @@ pub struct RedisStore {
     prefix: String,
     cas: Script,
     claim: Script,
+    release: Script,
+    admit: Script,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -134,8 +96,10 @@ impl RedisStore {
         Ok(Self {
             connection,
             prefix: config.key_prefix.clone(),
-            cas: Script::new(CAS_SCRIPT),
-            claim: Script::new(CLAIM_SCRIPT),
+            cas: Script::new(scripts::CAS),
+            claim: Script::new(scripts::CLAIM),
+            release: Script::new(scripts::RELEASE),
+            admit: Script::new(scripts::ADMIT),
         })
     }
 
@@ -179,9 +143,10 @@ impl Store for RedisStore {
             .arg(millis(write.ttl));
         for effect in &write.effects {
             let (target, op, arg, ttl) = match effect {
-                SideEffect::AddToSet { set, member } => (set, "sadd", member, None),
-                SideEffect::RemoveFromSet { set, member } => (set, "srem", member, None),
-                SideEffect::Bind { key, value, ttl } => (key, "bind", value, *ttl),
+                SideEffect::AddToSet { set, member } => (set, "sadd", member.as_bytes(), None),
+                SideEffect::RemoveFromSet { set, member } => (set, "srem", member.as_bytes(), None),
+                SideEffect::Bind { key, value, ttl } => (key, "bind", value.as_bytes(), *ttl),
+                SideEffect::Append { log, value } => (log, "xadd", value.as_slice(), None),
             };
             invocation
                 .key(self.key(target))
@@ -219,12 +184,61 @@ impl Store for RedisStore {
         Ok(held.map_or(Claim::Claimed, Claim::Held))
     }
 
+    async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let deleted: u8 = self
+            .release
+            .key(self.key(key))
+            .arg(value)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| classify("release", error))?;
+        Ok(deleted == 1)
+    }
+
     async fn members(&self, set: &str) -> Result<Vec<String>, StoreError> {
         let mut connection = self.connection.clone();
         connection
             .smembers(self.key(set))
             .await
             .map_err(|error| classify("members", error))
+    }
+
+    async fn append(&self, log: &str, value: &[u8]) -> Result<LogId, StoreError> {
+        logs::append(self, log, value).await
+    }
+
+    async fn read_log(
+        &self,
+        log: &str,
+        after: Option<&LogId>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        logs::read(self, log, after, limit).await
+    }
+
+    async fn admit(
+        &self,
+        key: &str,
+        member: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+        limit: usize,
+    ) -> Result<Admission, StoreError> {
+        windows::admit(self, key, member, now, window, limit).await
+    }
+
+    async fn window(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Vec<WindowEntry>, StoreError> {
+        windows::read(self, key, now, window).await
+    }
+
+    async fn withdraw(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        windows::withdraw(self, key, member).await
     }
 
     async fn durability_warning(&self) -> Option<String> {

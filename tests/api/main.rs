@@ -9,4 +9,6 @@ mod ingest;
 mod ingest_rejections;
 mod shutdown;
 mod store_conformance;
+mod store_conformance_logs;
+mod store_conformance_windows;
 mod store_outage;

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use robot_sre::store::{
-    CasOutcome, Claim, MemoryStore, Store, StoreError, Version, Versioned, Write,
+    Admission, CasOutcome, Claim, LogEntry, LogId, MemoryStore, Store, StoreError, Version,
+    Versioned, WindowEntry, Write,
 };
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore};
@@ -65,8 +67,43 @@ impl Store for GatedStore {
     ) -> Result<Claim, StoreError> {
         self.inner.claim(key, value, ttl).await
     }
+    async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        self.inner.release(key, value).await
+    }
     async fn members(&self, set: &str) -> Result<Vec<String>, StoreError> {
         self.inner.members(set).await
+    }
+    async fn append(&self, log: &str, value: &[u8]) -> Result<LogId, StoreError> {
+        self.inner.append(log, value).await
+    }
+    async fn read_log(
+        &self,
+        log: &str,
+        after: Option<&LogId>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        self.inner.read_log(log, after, limit).await
+    }
+    async fn admit(
+        &self,
+        key: &str,
+        member: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+        limit: usize,
+    ) -> Result<Admission, StoreError> {
+        self.inner.admit(key, member, now, window, limit).await
+    }
+    async fn window(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Vec<WindowEntry>, StoreError> {
+        self.inner.window(key, now, window).await
+    }
+    async fn withdraw(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        self.inner.withdraw(key, member).await
     }
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())

@@ -7,7 +7,7 @@ use robot_sre::store::{CasOutcome, Claim, MemoryStore, SideEffect, Store, Write}
 
 use crate::helpers::{eventually, redis_store, redis_url, unique_prefix};
 
-fn write(value: &str) -> Write {
+pub(crate) fn write(value: &str) -> Write {
     Write {
         value: value.as_bytes().to_vec(),
         ..Write::default()
@@ -256,13 +256,16 @@ async fn ping_answers(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
 }
 
+/// Runs each named case (an `async fn(Arc<dyn Store>)` of the invoking module) against the
+/// memory store and against Redis under a fresh prefix.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod memory {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
-                    super::$case(std::sync::Arc::new(super::MemoryStore::new())).await;
+                    let store = robot_sre::store::MemoryStore::new();
+                    super::$case(std::sync::Arc::new(store)).await;
                 }
             )*
         }
@@ -270,13 +273,15 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
-                    let url = super::redis_url().await;
-                    super::$case(super::redis_store(&url, &super::unique_prefix())).await;
+                    let url = $crate::helpers::redis_url().await;
+                    let prefix = $crate::helpers::unique_prefix();
+                    super::$case($crate::helpers::redis_store(&url, &prefix)).await;
                 }
             )*
         }
     };
 }
+pub(crate) use conformance;
 
 conformance!(
     get_of_an_absent_key_is_none,
