@@ -5,6 +5,7 @@
 //!
 //! - [`http`]: the axum router (webhooks, health, metrics) and graceful shutdown.
 //! - [`incidents`]: the Alertmanager payload, the Incident model, triage and deduplicated ingest.
+//! - [`audit`]: the append-only audit trail, one log of records per incident.
 //! - [`store`]: the state-store trait with Redis (production) and in-memory implementations.
 //! - [`config`]: typed, layered, validated settings; secrets that never print.
 //! - [`metrics`]: the Prometheus metrics.
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod domain;
