@@ -16,11 +16,6 @@ use crate::store::{LogEntry, SideEffect, Store, StoreError};
 /// How many records [`AuditLog::trail`] reads per round trip.
 const PAGE: usize = 256;
 
-/// The store log of an incident's trail.
-fn log_key(incident: &IncidentId) -> String {
-    format!("audit:{incident}")
-}
-
 /// Typed access to audit trails in a [`Store`].
 #[derive(Clone)]
 pub struct AuditLog {
@@ -30,6 +25,11 @@ pub struct AuditLog {
 impl AuditLog {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self { store }
+    }
+
+    /// The store log holding an incident's trail: `audit:<incident-id>`.
+    pub fn log_key(incident: &IncidentId) -> String {
+        format!("audit:{incident}")
     }
 
     /// Appends one record to the incident's trail; returns its id.
@@ -46,7 +46,7 @@ impl AuditLog {
         incident: &IncidentId,
         entry: AuditEntry,
     ) -> Result<AuditId, StoreError> {
-        let key = log_key(incident);
+        let key = Self::log_key(incident);
         let value = serde_json::to_vec(&entry).map_err(|error| StoreError::Corrupt {
             key: key.clone(),
             reason: format!("audit entry cannot be encoded: {error}"),
@@ -62,7 +62,7 @@ impl AuditLog {
     /// [`StoreError::Corrupt`] naming the record when one cannot be decoded: a trail with a
     /// hole is not shown as if it were whole.
     pub async fn trail(&self, incident: &IncidentId) -> Result<Vec<AuditRecord>, StoreError> {
-        let key = log_key(incident);
+        let key = Self::log_key(incident);
         let mut records = Vec::new();
         let mut after = None;
         loop {
@@ -87,7 +87,7 @@ impl AuditLog {
             format!("audit entry could not be encoded: {error}").into_bytes()
         });
         SideEffect::Append {
-            log: log_key(incident),
+            log: Self::log_key(incident),
             value,
         }
     }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::alertmanager::{Alert, AlertStatus};
 use super::model::{EventKind, Incident, IncidentId, IncidentType, Lifecycle};
+use super::opened::opened_record;
 use super::repository::IncidentRepository;
 use super::triage::{Assessment, Triage};
 use crate::store::{CasOutcome, Store, StoreError};
@@ -103,12 +104,14 @@ impl IncidentService {
     /// Records one alert of the notification for `group_key`.
     ///
     /// # Guarantees
-    /// On `Ok`, the incident is durably in the store. On `Err`, the store holds either the state
-    /// before the call or, at most, the fingerprint's claim on an id with no incident yet, which
-    /// the next delivery completes.
+    /// On `Ok`, the incident is durably in the store; a new one together with its
+    /// `incident_opened` audit record, written by the same compare-and-set. On `Err`, the store
+    /// holds either the state before the call or, at most, the fingerprint's claim on an id with
+    /// no incident (and no audit record) yet, which the next delivery completes.
     ///
     /// # Idempotency
-    /// Delivering the same alert again yields [`Outcome::Duplicate`] and one more delivery count.
+    /// Delivering the same alert again yields [`Outcome::Duplicate`] and one more delivery count,
+    /// and no second `incident_opened` record.
     pub async fn record(&self, group_key: &str, alert: &Alert) -> Result<Recorded, IngestError> {
         let fingerprint = alert.identity();
         let candidate = IncidentId::generate();
@@ -120,7 +123,7 @@ impl IncidentService {
                 .claim_fingerprint(&fingerprint, &candidate)
                 .await?;
             let now = Utc::now();
-            let (incident, outcome, expected) = match self.repository.load(&id).await? {
+            let (incident, outcome, expected, effects) = match self.repository.load(&id).await? {
                 None => {
                     let assessment = self.triage.assess(alert);
                     let incident = open(id.clone(), group_key, alert, assessment, now, self.policy);
@@ -128,7 +131,10 @@ impl IncidentService {
                         AlertStatus::Firing => Outcome::Opened,
                         AlertStatus::Resolved => Outcome::LateResolution,
                     };
-                    (incident, outcome, 0)
+                    // Written by the creating compare-and-set only: a lost race or a later
+                    // delivery finds the incident and writes no second opening record.
+                    let audit = opened_record(&incident, &fingerprint, outcome)?;
+                    (incident, outcome, 0, vec![audit])
                 }
                 Some((mut incident, version)) => {
                     let outcome = observe(&mut incident, alert, now, self.policy);
@@ -137,17 +143,18 @@ impl IncidentService {
                         // not extend its suppression window or retention.
                         return Ok(recorded(&incident, fingerprint, outcome));
                     }
-                    (incident, outcome, version)
+                    (incident, outcome, version, Vec::new())
                 }
             };
             let policy = self.policy;
             let written = self
                 .repository
-                .save(
+                .save_with(
                     &incident,
                     expected,
                     policy.suppression_window,
                     policy.retention,
+                    effects,
                 )
                 .await?;
             if let CasOutcome::Written { .. } = written {
@@ -308,3 +315,7 @@ fn resolve(incident: &mut Incident, alert: &Alert, now: DateTime<Utc>, limit: us
 #[cfg(test)]
 #[path = "ingest_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "ingest_audit_tests.rs"]
+mod audit_tests;

@@ -14,6 +14,10 @@ const POLICY: IngestPolicy = IngestPolicy {
 };
 
 fn service() -> IncidentService {
+    service_on(Arc::new(MemoryStore::new()))
+}
+
+pub(super) fn service_on(store: Arc<dyn Store>) -> IncidentService {
     let triage = Triage {
         classifier: Classifier::builtin(),
         cluster: "lab".into(),
@@ -21,10 +25,10 @@ fn service() -> IncidentService {
         default_environment: Environment::Production,
         namespace_environments: HashMap::new(),
     };
-    IncidentService::new(Arc::new(MemoryStore::new()), triage, POLICY)
+    IncidentService::new(store, triage, POLICY)
 }
 
-fn alert(status: AlertStatus) -> Alert {
+pub(super) fn alert(status: AlertStatus) -> Alert {
     Alert {
         status,
         labels: [
@@ -58,11 +62,11 @@ fn opened(policy: IngestPolicy) -> Incident {
 }
 
 /// Records one delivery of the test alert with `status`.
-async fn deliver(service: &IncidentService, status: AlertStatus) -> Recorded {
+pub(super) async fn deliver(service: &IncidentService, status: AlertStatus) -> Recorded {
     service.record("g", &alert(status)).await.unwrap()
 }
 
-async fn incident(service: &IncidentService, id: &IncidentId) -> Incident {
+pub(super) async fn incident(service: &IncidentService, id: &IncidentId) -> Incident {
     service.repository().load(id).await.unwrap().unwrap().0
 }
 

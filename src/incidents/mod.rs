@@ -5,6 +5,7 @@ pub mod alertmanager;
 pub mod classify;
 pub mod ingest;
 pub mod model;
+mod opened;
 pub mod repository;
 pub mod triage;
 

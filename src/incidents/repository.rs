@@ -1,7 +1,9 @@
 //! Where incidents live in the state store, and how they are encoded.
 //!
 //! Keys: `incident:<id>` holds the incident (JSON); `dedupe:<fingerprint>` holds the id of the
-//! incident an alert feeds; the set `incidents:open` holds the ids of open incidents.
+//! incident an alert feeds; the set `incidents:open` holds the ids of open incidents. Ingest
+//! appends an incident's first audit record (`audit:<id>`, see [`crate::audit`]) with the write
+//! that creates it, through [`IncidentRepository::save_with`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +74,26 @@ impl IncidentRepository {
         suppression_window: Duration,
         retention: Duration,
     ) -> Result<CasOutcome, StoreError> {
+        self.save_with(
+            incident,
+            expected,
+            suppression_window,
+            retention,
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// [`IncidentRepository::save`], also applying `extra` (e.g. an audit record) in the same
+    /// compare-and-set: on a conflict or an error none of it is written.
+    pub async fn save_with(
+        &self,
+        incident: &Incident,
+        expected: Version,
+        suppression_window: Duration,
+        retention: Duration,
+        extra: Vec<SideEffect>,
+    ) -> Result<CasOutcome, StoreError> {
         let id = incident.id.to_string();
         let open = incident.lifecycle.is_open();
         let mut effects = vec![if open {
@@ -95,6 +117,7 @@ impl IncidentRepository {
                     ttl: (!open).then_some(suppression_window),
                 }),
         );
+        effects.extend(extra);
         let value = serde_json::to_vec(incident).map_err(|error| StoreError::Corrupt {
             key: incident_key(&incident.id),
             reason: error.to_string(),

@@ -6,6 +6,7 @@ mod cli;
 mod health;
 mod helpers;
 mod ingest;
+mod ingest_audit;
 mod ingest_rejections;
 mod shutdown;
 mod store_conformance;

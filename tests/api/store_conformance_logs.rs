@@ -121,8 +121,20 @@ async fn an_append_effect_on_a_key_that_is_not_a_log_is_refused_and_writes_nothi
     ];
     let error = store.compare_and_set("doc", 0, attempt).await.unwrap_err();
     assert!(!error.is_transient(), "{error}");
+    // The other order: an append before the side effect that is refused.
+    let mut attempt = write("d");
+    attempt.effects = vec![
+        append("trail", "lost"),
+        SideEffect::AddToSet {
+            set: "not-a-log".into(),
+            member: "x".into(),
+        },
+    ];
+    let error = store.compare_and_set("doc", 0, attempt).await.unwrap_err();
+    assert!(!error.is_transient(), "{error}");
     assert_eq!(store.get("doc").await.unwrap(), None);
     assert!(store.members("open").await.unwrap().is_empty());
+    assert!(values(&store, "trail").await.is_empty());
     assert_eq!(
         store.claim("not-a-log", "other", None).await.unwrap(),
         Claim::Held("text".into())
