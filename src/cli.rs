@@ -2,11 +2,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use chrono::SecondsFormat;
 use clap::{Parser, Subcommand};
 
+use crate::audit::{AuditLog, AuditRecord};
 use crate::config::{self, LoadedSettings};
 use crate::incidents::{IncidentId, IncidentRepository};
+use crate::store::Store;
 use crate::testkit::lab::LabCommand;
 
 /// Robot SRE: turns Alertmanager alerts into approval-gated, verified and audited Kubernetes
@@ -38,6 +42,15 @@ pub enum Command {
     /// Read incidents from the configured state store.
     #[command(subcommand)]
     Incidents(IncidentsCommand),
+    /// Print an incident's audit trail from the configured state store, oldest first: one line
+    /// per record (time, id, kind, actor, action and target, reason).
+    Audit {
+        /// Incident id, e.g. inc-7k3q9x2m4p0a.
+        id: String,
+        /// Print the records as a JSON array instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// A local Kubernetes lab for tests and demos: a real control plane on loopback with a
     /// simulated kubelet (binaries from scripts/lab-binaries.sh).
     #[command(subcommand)]
@@ -79,6 +92,7 @@ impl Cli {
                 crate::app::run(loaded).await
             }
             Command::Incidents(command) => incidents(&loaded, command).await,
+            Command::Audit { id, json } => audit(&loaded, IncidentId::from_stored(id), json).await,
             Command::Lab(_) => unreachable!("handled before loading the configuration"),
         };
         finish(result)
@@ -106,14 +120,20 @@ fn check_config(loaded: &LoadedSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn incidents(loaded: &LoadedSettings, command: IncidentsCommand) -> anyhow::Result<()> {
+/// The configured store, when another process can read it.
+fn shared_store(loaded: &LoadedSettings) -> anyhow::Result<Arc<dyn Store>> {
     if loaded.settings.store.backend == crate::config::StoreBackend::Memory {
         anyhow::bail!(
-            "store.backend is memory: the incidents live inside the running `serve` process and \
-             cannot be read from here; use the redis backend to read them with this command"
+            "store.backend is memory: incidents and their audit trails live inside the running \
+             `serve` process and cannot be read from here; use the redis backend to read them \
+             with this command"
         );
     }
-    let repository = IncidentRepository::new(crate::app::open_store(&loaded.settings)?);
+    crate::app::open_store(&loaded.settings)
+}
+
+async fn incidents(loaded: &LoadedSettings, command: IncidentsCommand) -> anyhow::Result<()> {
+    let repository = IncidentRepository::new(shared_store(loaded)?);
     match command {
         IncidentsCommand::List => {
             let ids = repository.open_ids().await?;
@@ -143,4 +163,43 @@ async fn incidents(loaded: &LoadedSettings, command: IncidentsCommand) -> anyhow
         }
     }
     Ok(())
+}
+
+async fn audit(loaded: &LoadedSettings, id: IncidentId, json: bool) -> anyhow::Result<()> {
+    let store = shared_store(loaded)?;
+    let trail = AuditLog::new(store.clone()).trail(&id).await?;
+    // A trail outlives its incident's retention, so only an empty trail asks about the incident.
+    if trail.is_empty() && IncidentRepository::new(store).load(&id).await?.is_none() {
+        anyhow::bail!("no incident {id} in the configured store");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&trail)?);
+        return Ok(());
+    }
+    if trail.is_empty() {
+        println!("no audit records for {id}");
+    }
+    for record in &trail {
+        println!("{}", audit_line(record));
+    }
+    Ok(())
+}
+
+/// One record on one line: time, id, kind, actor, action and target (or `-`), reason.
+fn audit_line(record: &AuditRecord) -> String {
+    let entry = &record.entry;
+    let subject = [entry.action.as_deref(), entry.target.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "{}  {}  {:<18} {:<20} {}  {}",
+        entry.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        record.id,
+        entry.kind.as_str(),
+        entry.actor.to_string(),
+        if subject.is_empty() { "-" } else { &subject },
+        entry.reason,
+    )
 }

@@ -3,6 +3,12 @@
 
 use std::process::{Command, Output};
 
+use robot_sre::audit::{Actor, AuditEntry, AuditKind, AuditLog};
+use robot_sre::incidents::IncidentId;
+use serde_json::Value;
+
+use crate::helpers::{redis_store, redis_url, unique_prefix};
+
 const EXAMPLE_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/robot-sre.example.yaml");
 
 fn robot_sre(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -29,7 +35,7 @@ fn help_explains_every_subcommand() {
     let output = robot_sre(&["--help"], &[]);
     let (stdout, _) = text(&output);
     assert!(output.status.success());
-    for command in ["serve", "check-config", "incidents"] {
+    for command in ["serve", "check-config", "incidents", "audit"] {
         assert!(
             stdout.contains(command),
             "{command} missing from:\n{stdout}"
@@ -178,5 +184,96 @@ fn incidents_commands_refuse_the_memory_store_instead_of_showing_nothing() {
     let output = robot_sre(&["incidents", "list"], &[]);
     let (_, stderr) = text(&output);
     assert!(!output.status.success());
+    assert!(stderr.contains("store.backend is memory"), "{stderr}");
+}
+
+/// Settings that point the binary at the shared Redis under `prefix`.
+fn redis_env<'a>(url: &'a str, prefix: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("ROBOT_SRE__STORE__BACKEND", "redis"),
+        ("ROBOT_SRE__STORE__REDIS__URL", url),
+        ("ROBOT_SRE__STORE__REDIS__KEY_PREFIX", prefix),
+    ]
+}
+
+#[tokio::test]
+async fn audit_prints_an_incidents_trail_oldest_first_as_lines_or_json() {
+    let (url, prefix) = (redis_url().await, unique_prefix());
+    let audit = AuditLog::new(redis_store(&url, &prefix));
+    let id = IncidentId::from_stored("inc-cli0audit001");
+    let opened = AuditEntry::new(
+        AuditKind::IncidentOpened,
+        Actor::robot_sre(),
+        "alert KubePodCrashLooping opened an incident",
+    );
+    let human = Actor::Human {
+        id: "U042".into(),
+        channel: "slack".into(),
+    };
+    let decision = AuditEntry::new(AuditKind::ApprovalDecision, human, "approved in thread")
+        .with_request("req-7")
+        .with_action("rollback")
+        .with_target("payments/Deployment/checkout");
+    let first = audit.record(&id, opened).await.unwrap();
+    let second = audit.record(&id, decision).await.unwrap();
+    let env = redis_env(&url, &prefix);
+
+    let output = robot_sre(&["audit", id.as_str()], &env);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    for (line, expected) in lines.iter().zip([
+        [
+            &first.to_string(),
+            "incident_opened",
+            "bot:robot-sre",
+            "KubePodCrashLooping",
+        ],
+        [
+            &second.to_string(),
+            "approval_decision",
+            "human:U042@slack",
+            "approved in thread",
+        ],
+    ]) {
+        for part in expected {
+            assert!(line.contains(part), "{part} missing from {line}");
+        }
+    }
+    assert!(
+        lines[1].contains("rollback payments/Deployment/checkout"),
+        "{stdout}"
+    );
+
+    let output = robot_sre(&["audit", id.as_str(), "--json"], &env);
+    let records: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let records = records.as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["id"], first.to_string());
+    assert_eq!(records[0]["kind"], "incident_opened");
+    assert_eq!(records[1]["id"], second.to_string());
+    assert_eq!(records[1]["actor"]["type"], "human");
+    assert_eq!(records[1]["request_id"], "req-7");
+}
+
+#[tokio::test]
+async fn audit_of_an_unknown_incident_says_so_and_exits_1() {
+    let (url, prefix) = (redis_url().await, unique_prefix());
+    let output = robot_sre(&["audit", "inc-nothing0here"], &redis_env(&url, &prefix));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stderr.contains("no incident inc-nothing0here in the configured store"),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[test]
+fn audit_refuses_the_memory_store_instead_of_showing_nothing() {
+    let output = robot_sre(&["audit", "inc-anything0001"], &[]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
     assert!(stderr.contains("store.backend is memory"), "{stderr}");
 }
