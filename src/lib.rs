@@ -5,7 +5,9 @@
 //!
 //! - [`http`]: the axum router (webhooks, health, metrics) and graceful shutdown.
 //! - [`incidents`]: the Alertmanager payload, the Incident model, triage and deduplicated ingest.
-//! - [`audit`]: the append-only audit trail, one log of records per incident.
+//! - [`ops`]: live Kubernetes state, guardrails, actions, verification and evidence packets.
+//! - [`audit`]: the append-only audit trail, one log of records per incident, and the
+//!   Kubernetes Events on changed objects.
 //! - [`store`]: the state-store trait with Redis (production) and in-memory implementations.
 //! - [`config`]: typed, layered, validated settings; secrets that never print.
 //! - [`metrics`]: the Prometheus metrics.
@@ -24,6 +26,7 @@ pub mod domain;
 pub mod http;
 pub mod incidents;
 pub mod metrics;
+pub mod ops;
 pub mod store;
 pub mod telemetry;
 pub mod testkit;

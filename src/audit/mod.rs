@@ -6,6 +6,7 @@
 //! change's compare-and-set, so the change and its record are stored together or not at all.
 
 mod entry;
+pub mod kube_event;
 
 use std::sync::Arc;
 

@@ -6,10 +6,12 @@
 //! everything until a token is set.
 
 mod load;
+mod ops;
 mod secret;
 mod settings;
 mod validate;
 
 pub use load::{ConfigError, LoadedSettings, load, load_from};
+pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};
 pub use secret::{MASK, Secret};
 pub use settings::*;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::ops::OpsSettings;
 use super::secret::Secret;
 use crate::domain::Namespace;
 use crate::incidents::model::Environment;
@@ -24,6 +25,7 @@ pub struct Settings {
     pub cluster: ClusterSettings,
     pub telemetry: TelemetrySettings,
     pub channels: ChannelSettings,
+    pub ops: OpsSettings,
 }
 
 /// The HTTP server.

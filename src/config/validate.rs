@@ -100,5 +100,6 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
             }
         }
     }
+    problems.extend(super::ops::validate(&settings.ops));
     problems
 }

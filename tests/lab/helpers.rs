@@ -17,7 +17,10 @@ use robot_sre::testkit::lab::{Identity, KubeletOptions, Lab, LabOptions, scenari
 pub const DISK_PRESSURE_NODE: &str = "lab-isolated-1";
 pub const NOT_READY_NODE: &str = "lab-isolated-2";
 pub const UNREACHABLE_NODE: &str = "lab-isolated-3";
-const ISOLATED_NODES: usize = 3;
+/// Ops tests: disk pressure cleaned up by the bot, and a node the bot cordons.
+pub const CLEANUP_NODE: &str = "lab-isolated-4";
+pub const CORDON_NODE: &str = "lab-isolated-5";
+const ISOLATED_NODES: usize = 5;
 
 static LAB: OnceLock<Lab> = OnceLock::new();
 

@@ -20,7 +20,24 @@ pub fn write(
     identity: Identity,
 ) -> Result<PathBuf, LabError> {
     let path = path(dir, identity);
-    let user = identity.file_stem();
+    write_token(
+        &path,
+        identity.file_stem(),
+        server,
+        &credentials.ca_cert,
+        credentials.token(identity),
+    )?;
+    Ok(path)
+}
+
+/// Writes a kubeconfig at `path` for `user` authenticating with a bearer `token`.
+pub fn write_token(
+    path: &Path,
+    user: &str,
+    server: &str,
+    ca_cert: &Path,
+    token: &str,
+) -> Result<(), LabError> {
     let text = format!(
         "apiVersion: v1
 kind: Config
@@ -41,11 +58,9 @@ contexts:
     namespace: default
 current-context: lab-{user}
 ",
-        ca = credentials.ca_cert.display(),
-        token = credentials.token(identity),
+        ca = ca_cert.display(),
     );
-    write_private(&path, &text)?;
-    Ok(path)
+    write_private(path, &text)
 }
 
 /// A kube client that authenticates with the kubeconfig at `path`.

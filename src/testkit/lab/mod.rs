@@ -14,6 +14,7 @@
 //! process dying — stops exactly the processes this lab started.
 
 mod binaries;
+pub mod bot;
 mod components;
 mod daemon;
 pub mod kubeconfig;

@@ -1,0 +1,137 @@
+//! The part of Robot SRE that touches the cluster: it reads live state, refuses when a guardrail
+//! says no, does the smallest action that can fix the problem, proves the outcome, and leaves an
+//! evidence packet and audit records behind.
+//!
+//! - [`request`]: what is asked (action, target, request id);
+//! - [`observe`] and [`summary`]: live state, read right before each decision;
+//! - [`guard`]: guardrails on live state, store-backed limits and RBAC pre-flight;
+//! - [`actions`]: one file per action, each planning its writes and its verification;
+//! - [`mutation`]: the writes as data, sent for real or as a server-side dry run;
+//! - [`verify`]: named predicates under a deadline;
+//! - [`execute`]: the pipeline that joins them, once per request id;
+//! - [`packet`]: the evidence packet;
+//! - [`rbac`]: the least-privilege RBAC manifests the enabled actions need.
+
+pub mod actions;
+pub mod cluster;
+pub mod error;
+pub mod execute;
+pub mod guard;
+pub mod mutation;
+pub mod observe;
+pub mod packet;
+pub mod rbac;
+pub mod request;
+pub mod summary;
+pub mod verify;
+
+use std::sync::Arc;
+
+pub use self::cluster::Cluster;
+pub use self::error::OpsError;
+pub use self::execute::{Approval, Proposal};
+pub use self::packet::{Packet, Status};
+pub use self::request::{Action, ActionRequest, RequestId, Target};
+
+use self::guard::limits::{Limits, Scope};
+use self::observe::Observation;
+use crate::audit::{Actor, AuditLog};
+use crate::config::OpsSettings;
+use crate::store::Store;
+
+/// The ops service: one per process, shared by every conversation.
+#[derive(Clone)]
+pub struct Ops {
+    cluster: Cluster,
+    store: Arc<dyn Store>,
+    audit: AuditLog,
+    limits: Limits,
+    settings: Arc<OpsSettings>,
+    interleave: Option<Interleave>,
+}
+
+/// Work run between an apply attempt's read and its write; see [`Ops::interleave_before_apply`].
+pub type Interleave = Arc<dyn Fn(u32) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
+
+impl std::fmt::Debug for Ops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ops")
+            .field("cluster", &self.cluster)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ops {
+    pub fn new(cluster: Cluster, store: Arc<dyn Store>, settings: OpsSettings) -> Self {
+        let settings = Arc::new(settings);
+        Self {
+            audit: AuditLog::new(store.clone()),
+            limits: Limits::new(store.clone(), settings.clone()),
+            cluster,
+            store,
+            settings,
+            interleave: None,
+        }
+    }
+
+    /// Fault injection for tests and drills: `hook(attempt)` runs after each apply attempt has
+    /// read live state and before it writes, so a test can change the object in between and
+    /// prove the conflict handling against a real API server.
+    #[doc(hidden)]
+    pub fn interleave_before_apply(mut self, hook: Interleave) -> Self {
+        self.interleave = Some(hook);
+        self
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    pub fn settings(&self) -> &OpsSettings {
+        &self.settings
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The bot as an audit actor.
+    pub fn bot(&self) -> Actor {
+        Actor::Bot {
+            identity: self.settings.identity.clone(),
+        }
+    }
+
+    /// The stored packet of a request, if it ran or was refused.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn packet(&self, request: &RequestId) -> Result<Option<Packet>, OpsError> {
+        packet::load(self.store.as_ref(), request).await
+    }
+}
+
+/// The workload limits and the breaker count against: the Deployment of a pod, the node, the
+/// CronJob, or the namespace of a cleanup.
+pub fn workload_of(observed: &Observation) -> String {
+    match (&observed.governing, observed.target.namespace()) {
+        (Some(governing), Some(namespace)) => {
+            format!("{namespace}/{}/{}", governing.kind, governing.name)
+        }
+        (Some(governing), None) => format!("{}/{}", governing.kind, governing.name),
+        (None, _) => observed.target.to_string(),
+    }
+}
+
+fn scope(request: &ActionRequest, observed: &Observation, disruptive: bool) -> Scope {
+    Scope {
+        action: request.action.kind,
+        namespace: request.action.target.namespace().map(ToString::to_string),
+        workload: workload_of(observed),
+        disruptive,
+    }
+}

@@ -1,0 +1,107 @@
+//! The bot against the lab: every test acts through the ServiceAccount bound by exactly the
+//! RBAC manifests `robot-sre rbac` generates, with its state in a real Redis.
+
+mod breaker;
+mod nodes;
+mod rbac;
+mod resources;
+mod workloads;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use rand::Rng;
+use robot_sre::audit::Actor;
+use robot_sre::config::{OpsSettings, RedisSettings, Secret};
+use robot_sre::domain::{ActionKind, Namespace};
+use robot_sre::incidents::IncidentId;
+use robot_sre::ops::rbac::{BotAccount, manifests};
+use robot_sre::ops::{Action, ActionRequest, Approval, Cluster, Ops};
+use robot_sre::store::{RedisStore, RedisStoreConfig, Store};
+use robot_sre::testkit::RedisServer;
+use robot_sre::testkit::lab::{bot, kubeconfig};
+use serde_json::json;
+use tokio::sync::OnceCell;
+
+use crate::helpers::lab;
+
+static REDIS: OnceCell<RedisServer> = OnceCell::const_new();
+
+/// The account every test's bot runs as.
+pub fn account() -> BotAccount {
+    BotAccount {
+        namespace: "robot-sre".into(),
+        name: "robot-sre".into(),
+    }
+}
+
+/// Settings for a bot allowed in `namespace`, with verification fast enough for tests.
+pub fn settings(namespace: &str) -> OpsSettings {
+    let mut settings = OpsSettings {
+        namespaces: vec![Namespace::parse(namespace).expect("a namespace")],
+        ..OpsSettings::default()
+    };
+    settings.verify.deadline = Duration::from_secs(60);
+    settings.verify.settle = Duration::from_secs(1);
+    settings.verify.poll_min = Duration::from_millis(100);
+    settings.verify.poll_max = Duration::from_millis(500);
+    settings
+}
+
+async fn store() -> Arc<dyn Store> {
+    let url = match std::env::var("REDIS_URL") {
+        Ok(url) => url,
+        Err(_) => REDIS
+            .get_or_init(|| async { RedisServer::start().await.expect("redis-server starts") })
+            .await
+            .url(),
+    };
+    let redis = RedisSettings::default();
+    let config = RedisStoreConfig {
+        url: Secret::new(url),
+        key_prefix: format!("ops-test-{:016x}", rand::rng().random::<u64>()),
+        connect_timeout: redis.connect_timeout,
+        command_timeout: redis.command_timeout,
+    };
+    Arc::new(RedisStore::new(&config).expect("a redis store"))
+}
+
+/// A bot with `settings`, its RBAC installed from the generated manifests, and a fresh store.
+pub async fn bot_with(settings: OpsSettings) -> Ops {
+    let admin = crate::helpers::client(robot_sre::testkit::lab::Identity::Admin).await;
+    let path = bot::install(lab(), &admin, &manifests(&settings, &account()))
+        .await
+        .unwrap_or_else(|error| panic!("bot RBAC: {error}\n{}", lab().logs_tail(20)));
+    let client = kubeconfig::client(&path).await.expect("a bot client");
+    let cluster = Cluster::new(client, settings.api_timeout);
+    Ops::new(cluster, store().await, settings)
+}
+
+/// Labels a Deployment with the opt-in label (as an administrator would).
+pub async fn opt_in(client: &kube::Client, namespace: &str, name: &str) {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let patch = json!({ "metadata": { "labels": { "robot-sre.io/enabled": "true" } } });
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .expect("opt-in label");
+}
+
+/// A request for `kind` on `target`, for a fresh incident.
+pub fn request(kind: ActionKind, target: &str, replicas: Option<u32>) -> ActionRequest {
+    let action = Action::parse(kind, target, replicas).expect("a valid action");
+    ActionRequest::new(IncidentId::generate(), action)
+}
+
+/// An approval by a human who saw `fingerprint`.
+pub fn approved(fingerprint: &str) -> Approval {
+    Approval {
+        actor: Actor::Human {
+            id: "U123ONCALL".into(),
+            channel: "slack".into(),
+        },
+        fingerprint: Some(fingerprint.to_owned()),
+    }
+}
