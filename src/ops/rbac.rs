@@ -209,6 +209,32 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_manifests_match_the_example_configuration() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let example = root.join("config/robot-sre.example.yaml");
+        let loaded = crate::config::load_from(
+            Some(&example),
+            figment::providers::Serialized::defaults(serde_json::json!({})),
+        )
+        .unwrap();
+        let shipped = std::fs::read_to_string(root.join("deploy/rbac.yaml")).unwrap();
+        let body: String = shipped
+            .lines()
+            .skip_while(|line| line.starts_with('#'))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let account = BotAccount {
+            namespace: "robot-sre".into(),
+            name: "robot-sre".into(),
+        };
+        assert_eq!(
+            body,
+            manifests(&loaded.settings.ops, &account).to_yaml(),
+            "deploy/rbac.yaml is stale: regenerate it with `robot-sre rbac`"
+        );
+    }
+
+    #[test]
     fn the_node_cluster_role_exists_only_with_cordon() {
         let account = BotAccount {
             namespace: "robot-sre".into(),

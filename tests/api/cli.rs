@@ -11,7 +11,7 @@ use crate::helpers::{redis_store, redis_url, unique_prefix};
 
 const EXAMPLE_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/robot-sre.example.yaml");
 
-fn robot_sre(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn robot_sre(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_robot-sre"));
     command.args(args).env_remove("ROBOT_SRE_CONFIG");
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("ROBOT_SRE__")) {
@@ -23,7 +23,7 @@ fn robot_sre(args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("robot-sre runs")
 }
 
-fn text(output: &Output) -> (String, String) {
+pub fn text(output: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&output.stdout).into(),
         String::from_utf8_lossy(&output.stderr).into(),
@@ -188,7 +188,7 @@ fn incidents_commands_refuse_the_memory_store_instead_of_showing_nothing() {
 }
 
 /// Settings that point the binary at the shared Redis under `prefix`.
-fn redis_env<'a>(url: &'a str, prefix: &'a str) -> [(&'static str, &'a str); 3] {
+pub fn redis_env<'a>(url: &'a str, prefix: &'a str) -> [(&'static str, &'a str); 3] {
     [
         ("ROBOT_SRE__STORE__BACKEND", "redis"),
         ("ROBOT_SRE__STORE__REDIS__URL", url),

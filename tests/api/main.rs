@@ -3,6 +3,7 @@
 
 mod alertmanager_e2e;
 mod cli;
+mod cli_ops;
 mod health;
 mod helpers;
 mod ingest;

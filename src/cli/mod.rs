@@ -13,6 +13,8 @@ use crate::incidents::{IncidentId, IncidentRepository};
 use crate::store::Store;
 use crate::testkit::lab::LabCommand;
 
+mod ops;
+
 /// Robot SRE: turns Alertmanager alerts into approval-gated, verified and audited Kubernetes
 /// remediations, negotiated with on-call humans in chat.
 #[derive(Debug, Parser)]
@@ -51,6 +53,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export or print the evidence packets of an incident's actions (executed or refused).
+    Packet {
+        /// Incident id, e.g. inc-7k3q9x2m4p0a.
+        id: String,
+        /// Write each packet as a directory of JSON files plus packet.txt under this directory,
+        /// instead of printing the readable text.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print the least-privilege RBAC manifests (ServiceAccount, Roles, bindings) that the
+    /// configured ops.actions and ops.namespaces need, for `kubectl apply -f -`.
+    Rbac {
+        /// Namespace the bot runs in (where its ServiceAccount lives).
+        #[arg(long, default_value = "robot-sre")]
+        namespace: String,
+        /// Name of the ServiceAccount (and of the Roles and bindings).
+        #[arg(long, default_value = "robot-sre")]
+        name: String,
+    },
+    /// Inspect or reset the circuit breaker of a workload.
+    #[command(subcommand)]
+    Breaker(ops::BreakerCommand),
     /// A local Kubernetes lab for tests and demos: a real control plane on loopback with a
     /// simulated kubelet (binaries from scripts/lab-binaries.sh).
     #[command(subcommand)]
@@ -93,6 +117,11 @@ impl Cli {
             }
             Command::Incidents(command) => incidents(&loaded, command).await,
             Command::Audit { id, json } => audit(&loaded, IncidentId::from_stored(id), json).await,
+            Command::Packet { id, out } => {
+                ops::packets(&loaded, IncidentId::from_stored(id), out).await
+            }
+            Command::Rbac { namespace, name } => ops::rbac(&loaded, namespace, name),
+            Command::Breaker(command) => ops::breaker(&loaded, command).await,
             Command::Lab(_) => unreachable!("handled before loading the configuration"),
         };
         finish(result)
@@ -121,7 +150,7 @@ fn check_config(loaded: &LoadedSettings) -> anyhow::Result<()> {
 }
 
 /// The configured store, when another process can read it.
-fn shared_store(loaded: &LoadedSettings) -> anyhow::Result<Arc<dyn Store>> {
+pub(crate) fn shared_store(loaded: &LoadedSettings) -> anyhow::Result<Arc<dyn Store>> {
     if loaded.settings.store.backend == crate::config::StoreBackend::Memory {
         anyhow::bail!(
             "store.backend is memory: incidents and their audit trails live inside the running \
