@@ -5,14 +5,13 @@
 //! after any resourceVersion conflict), emits Kubernetes Events, verifies under a deadline,
 //! feeds the circuit breaker, and stores the packet.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::actions::{self, Change, Plan};
-use super::guard::limits::Reservation;
 use super::guard::rbac::{self, CanI};
 use super::guard::{self, Guard, GuardResult};
 use super::mutation::Applied;
@@ -168,8 +167,7 @@ impl Ops {
             return Ok(done);
         }
         let claim_key = format!("ops:request:{}", request.id);
-        let lease =
-            self.settings.verify.deadline + self.settings.verify.settle + Duration::from_secs(300);
+        let lease = self.limits.lease();
         if let Claim::Held(_) = self.store.claim(&claim_key, "running", Some(lease)).await? {
             return Err(OpsError::InProgress {
                 request: request.id.to_string(),
@@ -182,20 +180,27 @@ impl Ops {
             actor_name(&approval.actor)
         ));
         let result = self.run(request, approval, &mut packet).await;
-        if let Err(error) = &result {
+        // Whatever happened, this request no longer holds a concurrency slot.
+        self.limits.finish(request.id.as_str()).await;
+        if let Err(error) = result {
+            if packet.applied.is_empty() && error.is_transient() {
+                // Nothing was sent and the cause may pass: no packet, and the id may run again.
+                let _ = self.store.release(&claim_key, "running").await;
+                return Err(error);
+            }
             packet.status = Status::Failed;
             packet.reasons.push(error.to_string());
             packet.escalate = true;
+            self.audit_into(
+                &mut packet,
+                AuditKind::ActionResult,
+                error.to_string(),
+                Value::Null,
+            )
+            .await;
         }
         self.finish(&mut packet, started).await?;
-        match result {
-            // Nothing was sent: the caller may retry once the cause is gone.
-            Err(error) if packet.applied.is_empty() && error.is_transient() => {
-                let _ = self.store.release(&claim_key, "running").await;
-                Err(error)
-            }
-            _ => Ok(packet),
-        }
+        Ok(packet)
     }
 
     async fn run(
@@ -208,9 +213,9 @@ impl Ops {
         let out_of_scope = guard::refusals(&guard::scope(&request.action, &self.settings));
         if !out_of_scope.is_empty() {
             packet.guards = guard::scope(&request.action, &self.settings);
-            return self.refuse(packet, out_of_scope, None).await;
+            return self.refuse(packet, out_of_scope).await;
         }
-        let mut reservation: Option<Reservation> = None;
+        let mut reserved = false;
         let mut attempt = 0;
         let (observed, plan) = loop {
             let observed = match observe::observe(&self.cluster, &request.action.target).await {
@@ -218,13 +223,9 @@ impl Ops {
                 Err(OpsError::NotFound { object }) => {
                     packet.reasons.push(format!("{object} no longer exists"));
                     packet.status = Status::Refused;
-                    self.release(reservation).await;
                     return Ok(());
                 }
-                Err(error) => {
-                    self.release(reservation).await;
-                    return Err(error);
-                }
+                Err(error) => return Err(error),
             };
             packet.mark(format!(
                 "read live state of {target} ({})",
@@ -249,7 +250,6 @@ impl Ops {
                     Value::Null,
                 )
                 .await;
-                self.release(reservation).await;
                 return Ok(());
             }
             let plan = actions::plan(request, &observed, &self.settings);
@@ -273,20 +273,20 @@ impl Ops {
             )
             .await;
             if !refusals.is_empty() {
-                return self.refuse(packet, refusals, reservation).await;
+                return self.refuse(packet, refusals).await;
             }
-            if reservation.is_none() {
+            if !reserved {
                 let scope = scope(request, &observed, plan.disruptive);
                 match self
                     .limits
                     .reserve(request.id.as_str(), &scope, Utc::now())
                     .await?
                 {
-                    Ok(taken) => reservation = Some(taken),
+                    Ok(()) => reserved = true,
                     Err(refused) => {
                         let refusals = guard::refusals(&refused);
                         packet.guards.extend(refused);
-                        return self.refuse(packet, refusals, None).await;
+                        return self.refuse(packet, refusals).await;
                     }
                 }
                 packet.mark("limits reserved (cooldown, rate, concurrency, blast radius)");
@@ -305,20 +305,7 @@ impl Ops {
                         "{object} changed under the write (409); reading it again"
                     ));
                 }
-                Err(error) => {
-                    packet.status = Status::Failed;
-                    packet.reasons.push(error.to_string());
-                    packet.escalate = true;
-                    self.audit_into(
-                        packet,
-                        AuditKind::ActionResult,
-                        error.to_string(),
-                        Value::Null,
-                    )
-                    .await;
-                    self.release(reservation).await;
-                    return Ok(());
-                }
+                Err(error) => return Err(error),
             }
         };
         self.audit_into(
@@ -409,7 +396,6 @@ impl Ops {
         )
         .await;
         packet.verification = Some(verdict);
-        self.release(reservation).await;
         Ok(())
     }
 
@@ -520,26 +506,14 @@ impl Ops {
         Ok(())
     }
 
-    async fn refuse(
-        &self,
-        packet: &mut Packet,
-        refusals: Vec<String>,
-        reservation: Option<Reservation>,
-    ) -> Result<(), OpsError> {
+    async fn refuse(&self, packet: &mut Packet, refusals: Vec<String>) -> Result<(), OpsError> {
         packet.status = Status::Refused;
         packet.mark(format!("refused: {}", refusals.join("; ")));
         packet.reasons.extend(refusals);
         let line = packet.reasons.join("; ");
         self.audit_into(packet, AuditKind::Refusal, line, Value::Null)
             .await;
-        self.release(reservation).await;
         Ok(())
-    }
-
-    async fn release(&self, reservation: Option<Reservation>) {
-        if let Some(reservation) = reservation {
-            self.limits.finish(reservation).await;
-        }
     }
 
     async fn event(

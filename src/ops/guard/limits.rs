@@ -54,12 +54,6 @@ pub struct Breaker {
     pub last_reason: Option<String>,
 }
 
-/// Admissions held by one running request; give them back with [`Limits::finish`].
-#[derive(Debug, Clone)]
-pub struct Reservation {
-    request: String,
-}
-
 /// Store-backed limits.
 #[derive(Clone)]
 pub struct Limits {
@@ -80,9 +74,9 @@ impl Limits {
         }
     }
 
-    /// How long a running action holds its concurrency slot at most, so a crashed replica's
-    /// slot frees itself.
-    fn lease(&self) -> Duration {
+    /// How long a running action holds its concurrency slot (and its request id) at most, so a
+    /// crashed replica's hold frees itself.
+    pub fn lease(&self) -> Duration {
         let verify = &self.settings.verify;
         verify.deadline + verify.settle + Duration::from_secs(300)
     }
@@ -148,7 +142,7 @@ impl Limits {
     }
 
     /// Takes a place in every window, atomically per window; if one is full, gives back what
-    /// was taken and returns the refusals.
+    /// was taken and returns the refusals. [`Limits::finish`] frees the concurrency slot.
     ///
     /// # Idempotency
     /// Re-reserving for the same request id admits it again without counting it twice.
@@ -160,7 +154,7 @@ impl Limits {
         request: &str,
         scope: &Scope,
         now: DateTime<Utc>,
-    ) -> Result<Result<Reservation, Vec<GuardResult>>, OpsError> {
+    ) -> Result<Result<(), Vec<GuardResult>>, OpsError> {
         let s = &self.settings;
         let cooldown_key = scope.cooldown_key();
         let steps: [(&str, &str, Duration, usize); 3] = [
@@ -218,9 +212,7 @@ impl Limits {
             }
         }
         match refusal {
-            None => Ok(Ok(Reservation {
-                request: request.to_owned(),
-            })),
+            None => Ok(Ok(())),
             Some(refused) => {
                 self.give_back(&taken, request).await;
                 Ok(Err(vec![refused]))
@@ -236,9 +228,10 @@ impl Limits {
         }
     }
 
-    /// Ends a reservation's concurrency slot. The cooldown and hourly count stay: the action ran.
-    pub async fn finish(&self, reservation: Reservation) {
-        if let Err(error) = self.store.withdraw(RUNNING, &reservation.request).await {
+    /// Frees the concurrency slot of a request (if it held one). The cooldown and hourly count
+    /// stay: the action ran.
+    pub async fn finish(&self, request: &str) {
+        if let Err(error) = self.store.withdraw(RUNNING, request).await {
             tracing::warn!(%error, "could not free a concurrency slot; it ages out with its lease");
         }
     }

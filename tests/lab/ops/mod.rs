@@ -3,6 +3,7 @@
 
 mod breaker;
 mod nodes;
+mod outage;
 mod rbac;
 mod resources;
 mod workloads;
