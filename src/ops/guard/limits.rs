@@ -414,3 +414,7 @@ fn breaker_verdict(scope: &Scope, breaker: &Breaker, threshold: u32) -> GuardRes
         )
     }
 }
+
+#[cfg(test)]
+#[path = "limits_tests.rs"]
+mod tests;

@@ -292,3 +292,70 @@ fn replacement_ready(replacements: &[Pod]) -> Check {
         None => Check::Pending(observed),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(status: Value, generation: i64) -> Deployment {
+        serde_json::from_value(json!({
+            "metadata": { "name": "web", "generation": generation },
+            "spec": { "replicas": 2, "selector": {}, "template": {} },
+            "status": status,
+        }))
+        .unwrap()
+    }
+
+    fn progressing(reason: &str, status: &str, at: &str) -> Value {
+        json!([{ "type": "Progressing", "status": status, "reason": reason, "lastUpdateTime": at }])
+    }
+
+    #[test]
+    fn a_rollout_is_complete_only_when_every_count_and_the_condition_agree() {
+        let since = Utc::now() - chrono::Duration::minutes(1);
+        let done = json!({ "observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+            "availableReplicas": 2, "conditions": progressing("NewReplicaSetAvailable", "True", "2026-01-01T00:00:00Z") });
+        assert!(matches!(
+            rollout_complete(&deployment(done.clone(), 3), since),
+            Check::Pass(_)
+        ));
+        assert!(
+            matches!(
+                rollout_complete(&deployment(done.clone(), 4), since),
+                Check::Pending(_)
+            ),
+            "generation not observed"
+        );
+        let mut old_pod = done.clone();
+        old_pod["replicas"] = json!(3);
+        assert!(
+            matches!(
+                rollout_complete(&deployment(old_pod, 3), since),
+                Check::Pending(_)
+            ),
+            "an old pod remains"
+        );
+    }
+
+    #[test]
+    fn a_progress_deadline_fails_only_when_reported_after_the_write() {
+        let since = Utc::now() - chrono::Duration::minutes(1);
+        let stuck = |at: &str| {
+            json!({ "observedGeneration": 3, "replicas": 3, "updatedReplicas": 1,
+            "readyReplicas": 2, "availableReplicas": 2, "conditions": progressing("ProgressDeadlineExceeded", "False", at) })
+        };
+        let old = stuck("2020-01-01T00:00:00Z");
+        assert!(
+            matches!(
+                rollout_complete(&deployment(old, 3), since),
+                Check::Pending(_)
+            ),
+            "reported before the write"
+        );
+        let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        assert!(matches!(
+            rollout_complete(&deployment(stuck(&now), 3), since),
+            Check::Fail { .. }
+        ));
+    }
+}
