@@ -19,6 +19,7 @@ use robot_sre::audit::Actor;
 use robot_sre::config::{OpsSettings, RedisSettings, Secret};
 use robot_sre::domain::{ActionKind, Namespace};
 use robot_sre::incidents::IncidentId;
+use robot_sre::ops::packet::{self, Packet, Status};
 use robot_sre::ops::rbac::{BotAccount, manifests};
 use robot_sre::ops::{Action, ActionRequest, Approval, Cluster, Ops};
 use robot_sre::store::{RedisStore, RedisStoreConfig, Store};
@@ -94,6 +95,32 @@ pub async fn opt_in(client: &kube::Client, namespace: &str, name: &str) {
 pub fn request(kind: ActionKind, target: &str, replicas: Option<u32>) -> ActionRequest {
     let action = Action::parse(kind, target, replicas).expect("a valid action");
     ActionRequest::new(IncidentId::generate(), action)
+}
+
+/// An approval by the bot itself, with no prompt seen (as under an auto-execute policy).
+pub fn by_bot(ops: &Ops) -> Approval {
+    Approval {
+        actor: ops.bot(),
+        fingerprint: None,
+    }
+}
+
+/// Proposes `req`, expects it to be offerable, executes it as approved by a human who saw the
+/// proposal, and expects a verified PASS.
+pub async fn approve_and_verify(ops: &Ops, req: &ActionRequest) -> Packet {
+    let proposal = ops.propose(req).await.unwrap();
+    assert!(
+        proposal.offerable(),
+        "{}: {:?}",
+        req.action,
+        proposal.refusals
+    );
+    let done = ops
+        .execute(req, &approved(&proposal.fingerprint))
+        .await
+        .unwrap();
+    assert_eq!(done.status, Status::Verified, "{}", packet::readable(&done));
+    done
 }
 
 /// An approval by a human who saw `fingerprint`.

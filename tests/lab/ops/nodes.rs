@@ -10,7 +10,7 @@ use robot_sre::ops::summary;
 use robot_sre::testkit::lab::scenarios;
 use serde_json::json;
 
-use super::{approved, bot_with, request, settings};
+use super::{approve_and_verify, approved, bot_with, request, settings};
 use crate::helpers::{CLEANUP_NODE, CORDON_NODE, TestNamespace, client, events_about, find};
 
 #[tokio::test]
@@ -82,13 +82,7 @@ async fn cordon_and_uncordon_set_the_flag_and_are_verified() {
 
     for (kind, expected) in [(ActionKind::Cordon, true), (ActionKind::Uncordon, false)] {
         let req = request(kind, CORDON_NODE, None);
-        let proposal = ops.propose(&req).await.unwrap();
-        assert!(proposal.offerable(), "{kind}: {:?}", proposal.refusals);
-        let done = ops
-            .execute(&req, &approved(&proposal.fingerprint))
-            .await
-            .unwrap();
-        assert_eq!(done.status, Status::Verified, "{}", packet::readable(&done));
+        approve_and_verify(&ops, &req).await;
         assert_eq!(
             summary::unschedulable(&nodes.get(CORDON_NODE).await.unwrap()),
             expected

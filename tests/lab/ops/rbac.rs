@@ -5,10 +5,10 @@
 use robot_sre::domain::ActionKind;
 use robot_sre::ops::guard::{Guard, Verdict};
 use robot_sre::ops::packet::Status;
-use robot_sre::ops::{Approval, Ops, OpsError};
+use robot_sre::ops::{Ops, OpsError};
 use robot_sre::testkit::lab::scenarios;
 
-use super::{bot_with, opt_in, request, settings};
+use super::{bot_with, by_bot, opt_in, request, settings};
 use crate::helpers::TestNamespace;
 
 #[tokio::test]
@@ -38,13 +38,7 @@ async fn actions_outside_the_allowed_namespaces_are_refused_by_the_guardrail_the
         proposal.refusals
     );
     let done = ops
-        .execute(
-            &request(ActionKind::Restart, &target, None),
-            &Approval {
-                actor: ops.bot(),
-                fingerprint: None,
-            },
-        )
+        .execute(&request(ActionKind::Restart, &target, None), &by_bot(&ops))
         .await
         .unwrap();
     assert_eq!(done.status, Status::Refused);

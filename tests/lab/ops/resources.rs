@@ -10,7 +10,7 @@ use robot_sre::ops::summary;
 use robot_sre::testkit::lab::scenarios;
 use serde_json::json;
 
-use super::{approved, bot_with, opt_in, request, settings};
+use super::{approve_and_verify, approved, bot_with, opt_in, request, settings};
 use crate::helpers::TestNamespace;
 
 #[tokio::test]
@@ -88,13 +88,7 @@ async fn a_cronjob_is_suspended_and_resumed_on_the_version_the_cluster_serves() 
         (ActionKind::ResumeCronjob, false),
     ] {
         let req = request(kind, &format!("{}/reports", ns.name), None);
-        let proposal = ops.propose(&req).await.unwrap();
-        assert!(proposal.offerable(), "{kind}: {:?}", proposal.refusals);
-        let done = ops
-            .execute(&req, &approved(&proposal.fingerprint))
-            .await
-            .unwrap();
-        assert_eq!(done.status, Status::Verified, "{}", packet::readable(&done));
+        approve_and_verify(&ops, &req).await;
         assert_eq!(
             summary::suspended(&api.get("reports").await.unwrap()),
             expected

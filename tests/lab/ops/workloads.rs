@@ -10,14 +10,13 @@ use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use robot_sre::audit::{AuditKind, AuditLog};
 use robot_sre::domain::ActionKind;
-use robot_sre::ops::Approval;
 use robot_sre::ops::guard::{Guard, Verdict};
 use robot_sre::ops::packet::{self, Status};
 use robot_sre::ops::summary::{self, RESTARTED_AT};
 use robot_sre::testkit::lab::scenarios;
 use serde_json::json;
 
-use super::{approved, bot_with, opt_in, request, settings};
+use super::{approve_and_verify, approved, bot_with, by_bot, opt_in, request, settings};
 use crate::helpers::{TestNamespace, find};
 
 fn refused_by(packet_guards: &[robot_sre::ops::guard::GuardResult], guard: Guard) -> bool {
@@ -183,13 +182,7 @@ async fn deleting_the_crash_looping_pod_of_two_gets_a_ready_replacement_then_coo
         None,
     );
 
-    let proposal = ops.propose(&req).await.unwrap();
-    assert!(proposal.offerable(), "{:?}", proposal.refusals);
-    let done = ops
-        .execute(&req, &approved(&proposal.fingerprint))
-        .await
-        .unwrap();
-    assert_eq!(done.status, Status::Verified, "{}", packet::readable(&done));
+    let done = approve_and_verify(&ops, &req).await;
     assert!(
         done.verification
             .as_ref()
@@ -216,16 +209,7 @@ async fn deleting_the_crash_looping_pod_of_two_gets_a_ready_replacement_then_coo
         &format!("{}/{}", ns.name, other.name_any()),
         None,
     );
-    let refused = ops
-        .execute(
-            &second,
-            &Approval {
-                actor: ops.bot(),
-                fingerprint: None,
-            },
-        )
-        .await
-        .unwrap();
+    let refused = ops.execute(&second, &by_bot(&ops)).await.unwrap();
     assert_eq!(refused.status, Status::Refused);
     assert!(
         refused_by(&refused.guards, Guard::Cooldown),
@@ -268,16 +252,7 @@ async fn deleting_the_only_pod_of_a_singleton_is_refused_and_nothing_is_deleted(
 
     // Even with an approval in hand, execute re-checks live state and refuses.
     let second = request(ActionKind::DeletePod, &target, None);
-    let done = ops
-        .execute(
-            &second,
-            &Approval {
-                actor: ops.bot(),
-                fingerprint: None,
-            },
-        )
-        .await
-        .unwrap();
+    let done = ops.execute(&second, &by_bot(&ops)).await.unwrap();
     assert_eq!(done.status, Status::Refused);
     assert!(done.applied.is_empty());
     let api: Api<Pod> = ns.api();
@@ -317,10 +292,7 @@ async fn a_gitops_managed_workload_is_reported_and_not_mutated() {
     let done = ops
         .execute(
             &request(ActionKind::Restart, &format!("{}/web", ns.name), None),
-            &Approval {
-                actor: ops.bot(),
-                fingerprint: None,
-            },
+            &by_bot(&ops),
         )
         .await
         .unwrap();
