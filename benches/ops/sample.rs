@@ -45,8 +45,6 @@ pub struct Sample {
 pub struct Runner<'a> {
     stage: &'a Stage,
     completions: Completions,
-    /// The second of the previous request's `restartedAt` stamp.
-    last_stamp: Option<i64>,
 }
 
 impl<'a> Runner<'a> {
@@ -55,23 +53,13 @@ impl<'a> Runner<'a> {
         Self {
             completions: Completions::watch(&stage.admin, NAMESPACE, DEPLOYMENT),
             stage,
-            last_stamp: None,
         }
     }
 
     /// Restarts the Deployment once and times it. Fails unless the run ends `Verified` with
     /// exactly one write.
     pub async fn run(&mut self) -> anyhow::Result<Sample> {
-        // The restart stamps the request time in whole seconds: a request within the same
-        // second as the previous one would find nothing to write.
-        if let Some(last) = self.last_stamp {
-            let next = DateTime::from_timestamp(last + 1, 0).context("a stamp out of range")?;
-            if let Ok(wait) = (next - Utc::now()).to_std() {
-                tokio::time::sleep(wait).await;
-            }
-        }
         let request = Stage::restart()?;
-        self.last_stamp = Some(request.requested_at.timestamp());
         measure(self.stage, &mut self.completions, &request).await
     }
 }

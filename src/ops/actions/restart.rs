@@ -23,7 +23,7 @@ pub(super) fn plan(request: &ActionRequest, observed: &Observation, _: &OpsSetti
     // The stamp comes from the request, so a retry writes the same value and changes nothing.
     let stamp = request
         .requested_at
-        .to_rfc3339_opts(SecondsFormat::Secs, true);
+        .to_rfc3339_opts(SecondsFormat::Millis, true);
     let current = deployment
         .spec
         .as_ref()
