@@ -63,6 +63,16 @@ impl Cluster {
         Ok(Self::new(client, settings.api_timeout))
     }
 
+    /// The same client with another deadline per call: evidence collectors run under
+    /// `collect_timeout`, which is shorter than an action's `api_timeout` because an incident
+    /// report must not wait on a slow API server.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self {
+            timeout,
+            ..self.clone()
+        }
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -3,7 +3,10 @@
 //! evidence packet and audit records behind.
 //!
 //! - [`request`]: what is asked (action, target, request id);
-//! - [`observe`] and [`summary`]: live state, read right before each decision;
+//! - [`observe`], [`summary`] and [`state`]: live state, read right before each decision, and
+//!   its typed snapshots;
+//! - [`evidence`]: read-only evidence collectors (workload, pod, node, namespace) that degrade
+//!   to "unknown" with a reason, and their short text summary;
 //! - [`guard`]: guardrails on live state, store-backed limits and RBAC pre-flight;
 //! - [`actions`]: one file per action, each planning its writes and its verification;
 //! - [`mutation`]: the writes as data, sent for real or as a server-side dry run;
@@ -15,6 +18,7 @@
 pub mod actions;
 pub mod cluster;
 pub mod error;
+pub mod evidence;
 pub mod execute;
 pub mod guard;
 pub mod mutation;
@@ -22,6 +26,7 @@ pub mod observe;
 pub mod packet;
 pub mod rbac;
 pub mod request;
+pub mod state;
 pub mod summary;
 pub mod verify;
 

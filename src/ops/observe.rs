@@ -184,22 +184,8 @@ async fn deployment(
     let deployments: Api<Deployment> = Api::namespaced(cluster.client().clone(), namespace);
     let deployment = cluster.call("get", &object, deployments.get(name)).await?;
     let replica_sets = owned_replica_sets(cluster, namespace, &deployment).await?;
-    let autoscalers: Api<HorizontalPodAutoscaler> =
-        Api::namespaced(cluster.client().clone(), namespace);
-    let autoscaler = cluster
-        .call(
-            "list horizontalpodautoscalers",
-            namespace,
-            autoscalers.list(&ListParams::default()),
-        )
+    let autoscaler = autoscaler(cluster, namespace, name)
         .await?
-        .items
-        .into_iter()
-        .find(|hpa| {
-            hpa.spec.as_ref().is_some_and(|spec| {
-                spec.scale_target_ref.kind == "Deployment" && spec.scale_target_ref.name == name
-            })
-        })
         .map(|hpa| hpa.name_any());
     Ok(Observation {
         target: target.clone(),
@@ -211,6 +197,30 @@ async fn deployment(
             autoscaler,
         },
     })
+}
+
+/// The HorizontalPodAutoscaler scaling Deployment `name`, if any.
+///
+/// # Errors
+/// When listing autoscalers fails.
+pub async fn autoscaler(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<HorizontalPodAutoscaler>, OpsError> {
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client().clone(), namespace);
+    let listed = cluster
+        .call(
+            "list horizontalpodautoscalers",
+            namespace,
+            api.list(&ListParams::default()),
+        )
+        .await?;
+    Ok(listed.items.into_iter().find(|hpa| {
+        hpa.spec.as_ref().is_some_and(|spec| {
+            spec.scale_target_ref.kind == "Deployment" && spec.scale_target_ref.name == name
+        })
+    }))
 }
 
 /// The ReplicaSets a Deployment controls, by owner uid.
@@ -314,7 +324,7 @@ pub async fn finished_pods(cluster: &Cluster, namespace: &str) -> Result<Vec<Pod
         .await?
         .items
         .into_iter()
-        .filter(|pod| matches!(summary::phase(pod), "Succeeded" | "Failed"))
+        .filter(summary::is_finished)
         .collect();
     finished.sort_by(|a, b| {
         a.metadata

@@ -1,7 +1,8 @@
 //! Least-privilege RBAC for the bot, derived from the enabled actions: a ServiceAccount, a Role
 //! and RoleBinding per allowed namespace with only the verbs those actions need, and a
-//! ClusterRole for nodes only when cordon/uncordon is enabled. `robot-sre rbac` prints them;
-//! `deploy/rbac.yaml` is its output for the example configuration.
+//! ClusterRole for nodes (and a Role for node Events in `default`) only when cordon/uncordon is
+//! enabled. `robot-sre rbac` prints them; `deploy/rbac.yaml` is its output for the example
+//! configuration.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -144,13 +145,18 @@ pub fn manifests(settings: &OpsSettings, account: &BotAccount) -> Manifests {
             role_ref: role_ref("ClusterRole", &name),
             subjects: Some(vec![subject.clone()]),
         });
-        // Events about nodes live in `default`, as the kubelet's do.
+        // Events about nodes live in `default`, as the kubelet's do: the bot records its own
+        // there and reads the kubelet's as node evidence.
         if !settings.namespaces.iter().any(|n| n.as_str() == "default") {
             let mut node_events = meta(&name, Some("default"));
             node_events.name = Some(name.clone());
             out.roles.push(Role {
                 metadata: node_events.clone(),
-                rules: Some(vec![rule("", &["events"], &["create"])]),
+                rules: Some(vec![rule(
+                    "",
+                    &["events"],
+                    &["create", "get", "list", "watch"],
+                )]),
             });
             out.role_bindings.push(RoleBinding {
                 metadata: node_events,
@@ -251,7 +257,11 @@ mod tests {
         settings.actions.insert(ActionKind::Cordon);
         let with = manifests(&settings, &account);
         assert_eq!(with.cluster_roles.len(), 1);
-        assert_eq!(with.roles.len(), 2, "plus event creation in default");
+        assert_eq!(with.roles.len(), 2, "plus node events in default");
+        assert_eq!(
+            verbs_of(with.roles[1].rules.as_deref().unwrap_or_default(), "events"),
+            ["create", "get", "list", "watch"]
+        );
         assert!(with.to_yaml().contains("kind: ClusterRole\n"));
     }
 }

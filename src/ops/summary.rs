@@ -1,12 +1,16 @@
 //! Reading Kubernetes objects the way an SRE reads them: phase, readiness, restarts, revision,
-//! images, conditions. Pure functions shared by observation, verification and evidence.
+//! images, conditions. Pure functions shared by observation, verification and evidence; the
+//! typed snapshots they build are in [`super::state`].
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Node, Pod, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject};
+use serde::Serialize;
 use serde_json::{Value, json};
+
+use super::state::{NodeState, PodState, Rollout, deployment_conditions, replica_set_history};
 
 /// The annotation the Deployment controller puts on each ReplicaSet (and the Deployment).
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -62,7 +66,7 @@ pub fn unschedulable(node: &Node) -> bool {
 }
 
 /// A ReplicaSet's (or Deployment's) revision number.
-pub fn revision(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<i64> {
+pub fn revision(meta: &ObjectMeta) -> Option<i64> {
     meta.annotations.as_ref()?.get(REVISION)?.parse().ok()
 }
 
@@ -101,56 +105,67 @@ pub fn desired(deployment: &Deployment) -> i32 {
         .unwrap_or(1)
 }
 
-/// The numbers `kubectl rollout status` looks at.
+/// Whether the Deployment's rollout is paused.
+pub fn paused(deployment: &Deployment) -> bool {
+    deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.paused)
+        .unwrap_or(false)
+}
+
+/// [`Rollout`] as JSON.
 pub fn rollout_numbers(deployment: &Deployment) -> Value {
-    let status = deployment.status.clone().unwrap_or_default();
-    json!({
-        "generation": deployment.metadata.generation,
-        "observed_generation": status.observed_generation,
-        "desired": desired(deployment),
-        "replicas": status.replicas.unwrap_or(0),
-        "updated": status.updated_replicas.unwrap_or(0),
-        "ready": status.ready_replicas.unwrap_or(0),
-        "available": status.available_replicas.unwrap_or(0),
-        "unavailable": status.unavailable_replicas.unwrap_or(0),
-    })
+    to_json(&Rollout::of(deployment))
+}
+
+/// The Deployment's pod selector in `kubectl -l` syntax (`matchLabels` and `matchExpressions`);
+/// `None` when it selects nothing expressible.
+pub fn selector(deployment: &Deployment) -> Option<String> {
+    let selector = &deployment.spec.as_ref()?.selector;
+    let labels = selector.match_labels.iter().flatten();
+    let mut terms: Vec<String> = labels.map(|(k, v)| format!("{k}={v}")).collect();
+    for expression in selector.match_expressions.iter().flatten() {
+        let values = expression.values.clone().unwrap_or_default().join(",");
+        let key = &expression.key;
+        terms.push(match expression.operator.as_str() {
+            "In" => format!("{key} in ({values})"),
+            "NotIn" => format!("{key} notin ({values})"),
+            "Exists" => key.clone(),
+            "DoesNotExist" => format!("!{key}"),
+            // An operator this code does not know would widen the selection if dropped.
+            _ => return None,
+        });
+    }
+    (!terms.is_empty()).then(|| terms.join(","))
 }
 
 pub fn deployment(deployment: &Deployment, sets: &[ReplicaSet], hpa: Option<&str>) -> Value {
-    let mut sets: Vec<&ReplicaSet> = sets.iter().collect();
-    sets.sort_by_key(|rs| std::cmp::Reverse(revision(&rs.metadata)));
     json!({
         "name": deployment.name_any(),
         "resource_version": deployment.metadata.resource_version,
         "revision": revision(&deployment.metadata),
         "images": images(deployment.spec.as_ref().map(|s| &s.template)),
-        "paused": deployment.spec.as_ref().and_then(|s| s.paused).unwrap_or(false),
+        "paused": paused(deployment),
         "rollout": rollout_numbers(deployment),
-        "conditions": deployment.status.as_ref().and_then(|s| s.conditions.as_ref()).map(|cs| {
-            cs.iter().map(|c| json!({"type": c.type_, "status": c.status, "reason": c.reason, "message": c.message})).collect::<Vec<_>>()
-        }),
-        "replica_sets": sets.iter().map(|rs| json!({
-            "name": rs.name_any(),
-            "revision": revision(&rs.metadata),
-            "images": images(rs.spec.as_ref().and_then(|s| s.template.as_ref())),
-            "replicas": rs.status.as_ref().map_or(0, |s| s.replicas),
-            "ready": rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-        })).collect::<Vec<_>>(),
+        "conditions": deployment_conditions(deployment),
+        "replica_sets": replica_set_history(sets),
         "autoscaler": hpa,
     })
 }
 
 pub fn pod(pod: &Pod) -> Value {
-    json!({
-        "name": pod.name_any(),
-        "uid": pod.metadata.uid,
-        "phase": phase(pod),
-        "ready": is_ready(pod),
-        "restarts": restarts(pod),
-        "reason": container_reason(pod),
-        "node": pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-        "created": pod.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
-    })
+    to_json(&PodState::of(pod))
+}
+
+/// Whether the pod is done: phase Succeeded or Failed.
+pub fn is_finished(pod: &Pod) -> bool {
+    matches!(phase(pod), "Succeeded" | "Failed")
+}
+
+/// The pod's (or any object's) controller as `Kind/name`.
+pub fn owner(meta: &ObjectMeta) -> Option<String> {
+    super::observe::controller_of(meta).map(|o| format!("{}/{}", o.kind, o.name))
 }
 
 pub fn pod_with_siblings(
@@ -166,17 +181,21 @@ pub fn pod_with_siblings(
     })
 }
 
+/// Taints as `kubectl describe node` prints them: `key=value:effect`.
+pub fn taints(node: &Node) -> Vec<String> {
+    let taints = node.spec.as_ref().and_then(|s| s.taints.as_ref());
+    taints
+        .into_iter()
+        .flatten()
+        .map(|t| match &t.value {
+            Some(value) => format!("{}={value}:{}", t.key, t.effect),
+            None => format!("{}:{}", t.key, t.effect),
+        })
+        .collect()
+}
+
 pub fn node(node: &Node) -> Value {
-    json!({
-        "name": node.name_any(),
-        "unschedulable": unschedulable(node),
-        "taints": node.spec.as_ref().and_then(|s| s.taints.as_ref()).map(|ts| {
-            ts.iter().map(|t| format!("{}:{}", t.key, t.effect)).collect::<Vec<_>>()
-        }),
-        "conditions": node.status.as_ref().and_then(|s| s.conditions.as_ref()).map(|cs| {
-            cs.iter().map(|c| json!({"type": c.type_, "status": c.status, "reason": c.reason})).collect::<Vec<_>>()
-        }),
-    })
+    to_json(&NodeState::of(node))
 }
 
 /// Whether a CronJob object has `spec.suspend: true`.
@@ -203,7 +222,13 @@ pub fn finished_pods(pods: &[Pod]) -> Value {
         "pods": pods.iter().map(|p| json!({
             "name": p.name_any(),
             "phase": phase(p),
-            "owner": super::observe::controller_of(&p.metadata).map(|o| format!("{}/{}", o.kind, o.name)),
+            "owner": owner(&p.metadata),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// A summary type as JSON. Serialising these plain structs cannot fail; if it ever did, the
+/// packet would show `null` rather than the action failing over a report.
+fn to_json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
 }

@@ -20,7 +20,9 @@ pub const UNREACHABLE_NODE: &str = "lab-isolated-3";
 /// Ops tests: disk pressure cleaned up by the bot, and a node the bot cordons.
 pub const CLEANUP_NODE: &str = "lab-isolated-4";
 pub const CORDON_NODE: &str = "lab-isolated-5";
-const ISOLATED_NODES: usize = 5;
+/// Evidence tests: a node under disk pressure whose evidence is read.
+pub const EVIDENCE_NODE: &str = "lab-isolated-6";
+const ISOLATED_NODES: usize = 6;
 
 static LAB: OnceLock<Lab> = OnceLock::new();
 

@@ -141,13 +141,8 @@ fn deployment_patch(
 
 /// The pods of a Deployment, for the settle window.
 fn pods_of(deployment: &Deployment) -> Option<PodSet> {
-    let labels = deployment.spec.as_ref()?.selector.match_labels.as_ref()?;
     Some(PodSet {
         namespace: deployment.metadata.namespace.clone()?,
-        selector: labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(","),
+        selector: super::summary::selector(deployment)?,
     })
 }

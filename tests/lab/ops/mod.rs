@@ -2,6 +2,7 @@
 //! RBAC manifests `robot-sre rbac` generates, with its state in a real Redis.
 
 mod breaker;
+mod evidence;
 mod nodes;
 mod outage;
 mod rbac;
@@ -73,8 +74,14 @@ async fn store() -> Arc<dyn Store> {
 
 /// A bot with `settings`, its RBAC installed from the generated manifests, and a fresh store.
 pub async fn bot_with(settings: OpsSettings) -> Ops {
+    bot_as(settings, &account()).await
+}
+
+/// [`bot_with`] as another ServiceAccount: for a test that needs RBAC the shared account may
+/// have been given by another test (the cluster-wide node role, say).
+pub async fn bot_as(settings: OpsSettings, account: &BotAccount) -> Ops {
     let admin = crate::helpers::client(robot_sre::testkit::lab::Identity::Admin).await;
-    let path = bot::install(lab(), &admin, &manifests(&settings, &account()))
+    let path = bot::install(lab(), &admin, &manifests(&settings, account))
         .await
         .unwrap_or_else(|error| panic!("bot RBAC: {error}\n{}", lab().logs_tail(20)));
     let client = kubeconfig::client(&path).await.expect("a bot client");
