@@ -1,8 +1,8 @@
 //! The benchmark's settings, from `BENCH_*` environment variables.
 
-use std::str::FromStr;
+use anyhow::ensure;
 
-use anyhow::{Context, ensure};
+use crate::env::env_or;
 
 pub struct Config {
     pub cores: usize,
@@ -39,20 +39,5 @@ impl Config {
 
     pub fn paced_alerts(&self) -> usize {
         self.paced_rate as usize * self.paced_seconds as usize
-    }
-}
-
-fn env_or<T>(name: &str, default: T) -> anyhow::Result<T>
-where
-    T: FromStr,
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    match std::env::var(name) {
-        Ok(value) => value
-            .trim()
-            .parse()
-            .with_context(|| format!("{name}={value:?} is not a valid number")),
-        Err(std::env::VarError::NotPresent) => Ok(default),
-        Err(error) => Err(error).with_context(|| format!("cannot read {name}")),
     }
 }

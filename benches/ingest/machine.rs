@@ -43,3 +43,12 @@ async fn first_line_of(program: &str, arg: &str) -> String {
         })
         .unwrap_or_else(|| format!("{program}: unknown version"))
 }
+
+/// What the binary was built with, for the report's header.
+pub fn profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug profile: NOT representative"
+    } else {
+        "optimized `bench` profile (release settings)"
+    }
+}

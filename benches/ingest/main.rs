@@ -35,6 +35,8 @@
 
 mod bot;
 mod config;
+#[path = "../common/env.rs"]
+mod env;
 mod load;
 mod machine;
 mod reference;

@@ -56,11 +56,7 @@ impl Report<'_> {
 
     fn header(&self, out: &mut String) -> std::fmt::Result {
         let (config, machine) = (self.config, &self.machine);
-        let profile = if cfg!(debug_assertions) {
-            "debug profile: NOT representative"
-        } else {
-            "optimized `bench` profile (release settings)"
-        };
+        let profile = crate::machine::profile();
         writeln!(out, "### Run of {}\n", machine.date)?;
         writeln!(
             out,

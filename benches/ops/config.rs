@@ -1,6 +1,8 @@
 //! The benchmark's settings, from `BENCH_*` environment variables.
 
-use anyhow::{Context, ensure};
+use anyhow::ensure;
+
+use crate::env::env_or;
 
 /// Runs before the measured ones, not reported: they open the connections (TLS to the API
 /// server, Redis) and load the store's scripts.
@@ -26,20 +28,5 @@ impl Config {
             "BENCH_RUNS and BENCH_REPLICAS must be positive"
         );
         Ok(config)
-    }
-}
-
-fn env_or<T>(name: &str, default: T) -> anyhow::Result<T>
-where
-    T: std::str::FromStr,
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    match std::env::var(name) {
-        Ok(value) => value
-            .trim()
-            .parse()
-            .with_context(|| format!("{name}={value:?} is not a valid number")),
-        Err(std::env::VarError::NotPresent) => Ok(default),
-        Err(error) => Err(error).with_context(|| format!("cannot read {name}")),
     }
 }

@@ -36,6 +36,8 @@
 mod machine;
 
 mod config;
+#[path = "../common/env.rs"]
+mod env;
 mod report;
 mod sample;
 mod stage;
