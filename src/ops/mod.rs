@@ -11,6 +11,7 @@
 //! - [`actions`]: one file per action, each planning its writes and its verification;
 //! - [`mutation`]: the writes as data, sent for real or as a server-side dry run;
 //! - [`verify`]: named predicates under a deadline;
+//! - [`propose`]: checks and a dry run before a human is asked;
 //! - [`execute`]: the pipeline that joins them, once per request id;
 //! - [`packet`]: the evidence packet;
 //! - [`rbac`]: the least-privilege RBAC manifests the enabled actions need.
@@ -24,6 +25,7 @@ pub mod guard;
 pub mod mutation;
 pub mod observe;
 pub mod packet;
+pub mod propose;
 pub mod rbac;
 pub mod request;
 pub mod state;
@@ -34,8 +36,9 @@ use std::sync::Arc;
 
 pub use self::cluster::Cluster;
 pub use self::error::OpsError;
-pub use self::execute::{Approval, Proposal};
+pub use self::execute::Approval;
 pub use self::packet::{Packet, Status};
+pub use self::propose::Proposal;
 pub use self::request::{Action, ActionRequest, RequestId, Target};
 
 use self::guard::limits::{Limits, Scope};
