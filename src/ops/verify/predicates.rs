@@ -235,6 +235,9 @@ pub fn rollout_complete(deployment: &Deployment, since: DateTime<Utc>) -> Check 
     let observed = summary::rollout_numbers(deployment);
     let number = |key: &str| observed[key].as_i64().unwrap_or(0);
     let desired = number("desired");
+    let counts_match = ["updated", "ready", "available", "replicas"]
+        .iter()
+        .all(|key| number(key) == desired);
     let caught_up = deployment
         .status
         .as_ref()
@@ -249,7 +252,7 @@ pub fn rollout_complete(deployment: &Deployment, since: DateTime<Utc>) -> Check 
         .filter(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
         .and_then(|c| c.last_update_time.as_ref())
         .is_some_and(|t| t.0.as_millisecond() > since.timestamp_millis());
-    let mut observed = observed.clone();
+    let mut observed = observed;
     observed["progressing"] = json!(progressing.map(|(s, r)| format!("{s}/{r}")));
     if caught_up && stuck_since {
         return Check::Fail {
@@ -260,11 +263,8 @@ pub fn rollout_complete(deployment: &Deployment, since: DateTime<Utc>) -> Check 
             observed,
         };
     }
-    let complete = caught_up
-        && ["updated", "ready", "available", "replicas"]
-            .iter()
-            .all(|key| number(key) == desired)
-        && progressing == Some(("True", "NewReplicaSetAvailable"));
+    let complete =
+        caught_up && counts_match && progressing == Some(("True", "NewReplicaSetAvailable"));
     pass_if(complete, observed)
 }
 
