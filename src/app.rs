@@ -9,15 +9,19 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::{LoadedSettings, Secret, Settings, StoreBackend};
+use crate::conversations::EvidenceCollector;
 use crate::http;
 use crate::incidents::{Classifier, IncidentService, IngestPolicy, Triage};
 use crate::metrics::Metrics;
+use crate::ops::Cluster;
 use crate::store::{MemoryStore, RedisStore, RedisStoreConfig, Store};
 
 /// Everything the HTTP handlers share.
 pub struct App {
     pub store: Arc<dyn Store>,
-    pub incidents: IncidentService,
+    pub incidents: Arc<IncidentService>,
+    /// Collects evidence for new incidents; `None` when the bot has no cluster access.
+    pub evidence: Option<EvidenceCollector>,
     pub metrics: Metrics,
     pub alertmanager_token: Option<Secret>,
     pub max_body_bytes: usize,
@@ -46,12 +50,32 @@ impl App {
             history_limit: settings.incidents.history_limit,
         };
         Self {
-            incidents: IncidentService::new(store.clone(), triage, policy),
+            incidents: Arc::new(IncidentService::new(store.clone(), triage, policy)),
+            evidence: None,
             store,
             metrics: Metrics::new(),
             alertmanager_token: settings.alertmanager.token.clone(),
             max_body_bytes: settings.alertmanager.max_body_bytes,
             request_timeout: settings.server.request_timeout,
+        }
+    }
+
+    /// Collects evidence for every new or reopened incident through `cluster`.
+    pub fn with_evidence(mut self, cluster: Cluster, settings: &Settings) -> Self {
+        self.evidence = Some(EvidenceCollector::new(cluster, settings.ops.clone()));
+        self
+    }
+}
+
+/// The bot's cluster connection, or `None` with a warning: without one, incidents are still
+/// recorded, but carry no evidence and no action can be taken.
+async fn connect_cluster(settings: &Settings) -> Option<Cluster> {
+    match Cluster::connect(&settings.ops).await {
+        Ok(cluster) => Some(cluster),
+        Err(error) => {
+            let error = http::error_chain(&error);
+            tracing::warn!(%error, "no Kubernetes access (ops.kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster): incidents carry no evidence");
+            None
         }
     }
 }
@@ -98,7 +122,11 @@ pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
             tracing::warn!(%error, "state store not answering yet; /readyz reports 503 and alerts get 503 until it does");
         }
     }
-    let app = Arc::new(App::with_store(&settings, loaded.classifier, store));
+    let mut app = App::with_store(&settings, loaded.classifier, store);
+    if let Some(cluster) = connect_cluster(&settings).await {
+        app = app.with_evidence(cluster, &settings);
+    }
+    let app = Arc::new(app);
     let listener = bind(settings.server.listen).await?;
     let shutdown = http::termination_signal().context("cannot install signal handlers")?;
     tracing::info!(address = %listener.local_addr()?, "robot-sre serving");

@@ -5,6 +5,8 @@
 //!
 //! - [`http`]: the axum router (webhooks, health, metrics) and graceful shutdown.
 //! - [`incidents`]: the Alertmanager payload, the Incident model, triage and deduplicated ingest.
+//! - [`conversations`]: the only place that joins incidents, ops, policy and channels.
+//! - [`channels`]: the chat adapters behind one interface, inbound verification, identity.
 //! - [`ops`]: live Kubernetes state, guardrails, actions, verification and evidence packets.
 //! - [`audit`]: the append-only audit trail, one log of records per incident, and the
 //!   Kubernetes Events on changed objects.
@@ -20,8 +22,10 @@
 
 pub mod app;
 pub mod audit;
+pub mod channels;
 pub mod cli;
 pub mod config;
+pub mod conversations;
 pub mod domain;
 pub mod http;
 pub mod incidents;

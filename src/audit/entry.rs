@@ -107,6 +107,7 @@ pub struct AuditRecord {
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
     IncidentOpened,
+    EvidenceCollected,
     ActionProposed,
     ApprovalRequested,
     ApprovalDecision,
@@ -123,6 +124,7 @@ impl AuditKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AuditKind::IncidentOpened => "incident_opened",
+            AuditKind::EvidenceCollected => "evidence_collected",
             AuditKind::ActionProposed => "action_proposed",
             AuditKind::ApprovalRequested => "approval_requested",
             AuditKind::ApprovalDecision => "approval_decision",

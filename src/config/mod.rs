@@ -5,12 +5,14 @@
 //! in-memory store, production as the environment, and an Alertmanager endpoint that refuses
 //! everything until a token is set.
 
+mod channels;
 mod load;
 mod ops;
 mod secret;
 mod settings;
 mod validate;
 
+pub use channels::{ChannelSettings, SlackSettings, TelegramSettings, WhatsAppSettings};
 pub use load::{ConfigError, LoadedSettings, load, load_from};
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};
 pub use secret::{MASK, Secret};

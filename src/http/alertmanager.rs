@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::AlertmanagerAuth;
 use super::error::ApiError;
 use super::health::error_chain;
-use crate::incidents::{Notification, Recorded};
+use crate::incidents::{Notification, Outcome, Recorded};
 
 /// What the bot recorded, returned with the 200.
 #[derive(Debug, Serialize)]
@@ -86,6 +86,11 @@ async fn record(app: &AppState, body: Result<Bytes, BytesRejection>) -> Result<R
                     incident_type = recorded.incident_type.as_str(),
                     "alert recorded"
                 );
+                if let (Some(collector), Outcome::Opened | Outcome::Reopened) =
+                    (&app.evidence, recorded.outcome)
+                {
+                    collector.spawn(app.incidents.clone(), recorded.incident_id.clone());
+                }
                 incidents.push(recorded);
             }
             // The store is down: stop here, Alertmanager retries the whole group.

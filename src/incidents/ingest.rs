@@ -19,7 +19,7 @@ use crate::store::{CasOutcome, Store, StoreError};
 
 /// How many compare-and-set conflicts one alert may meet before the request gives up (and
 /// Alertmanager retries). Conflicts need a concurrent writer of the same incident each time.
-const MAX_ATTEMPTS: usize = 32;
+pub(super) const MAX_ATTEMPTS: usize = 32;
 
 /// Knobs of deduplication and retention.
 #[derive(Debug, Clone, Copy)]
@@ -83,9 +83,9 @@ impl IngestError {
 
 /// Records alerts as incidents.
 pub struct IncidentService {
-    repository: IncidentRepository,
+    pub(super) repository: IncidentRepository,
     triage: Triage,
-    policy: IngestPolicy,
+    pub(super) policy: IngestPolicy,
 }
 
 impl IncidentService {
@@ -212,6 +212,7 @@ pub fn open(
         deliveries: 1,
         history: Vec::new(),
         history_dropped: 0,
+        evidence: None,
     };
     let limit = policy.history_limit;
     let observed = format!("alert {} received ({})", incident.alertname(), alert.status);

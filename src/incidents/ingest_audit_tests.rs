@@ -6,6 +6,8 @@ use std::sync::Arc;
 use super::tests::{alert, deliver, incident, service_on};
 use super::*;
 use crate::audit::{Actor, AuditKind, AuditLog};
+use crate::incidents::evidence::Attached;
+use crate::incidents::model::{EventKind, IncidentEvidence};
 use crate::store::{Claim, MemoryStore};
 
 /// A service and the audit log of its store.
@@ -115,4 +117,63 @@ async fn no_audit_record_is_written_when_the_incident_write_is_refused() {
     let id = IncidentId::from_stored(id);
     assert!(service.repository().load(&id).await.unwrap().is_none());
     assert!(audit.trail(&id).await.unwrap().is_empty());
+}
+
+fn evidence_at(at: DateTime<Utc>, summary: &str) -> IncidentEvidence {
+    IncidentEvidence {
+        collected_at: at,
+        summary: summary.into(),
+        detail: serde_json::json!({ "pod": { "unknown": "forbidden: get on pods/web-1 (no)" } }),
+    }
+}
+
+#[tokio::test]
+async fn attaching_evidence_stores_it_with_a_history_entry_and_an_audit_record() {
+    let (service, audit) = audited();
+    let opened = deliver(&service, AlertStatus::Firing).await;
+    let id = &opened.incident_id;
+    let evidence = evidence_at(Utc::now(), "pod web-1: unknown (forbidden)\nmore");
+    let attached = service.attach_evidence(id, evidence.clone()).await.unwrap();
+    assert_eq!(attached, Attached::Attached);
+    let stored = incident(&service, id).await;
+    assert_eq!(stored.evidence.as_ref(), Some(&evidence));
+    let last = stored.history.last().unwrap();
+    assert_eq!(last.kind, EventKind::EvidenceCollected);
+    assert_eq!(last.detail, "pod web-1: unknown (forbidden)");
+    let trail = audit.trail(id).await.unwrap();
+    let record = &trail.last().unwrap().entry;
+    assert_eq!(record.kind, AuditKind::EvidenceCollected);
+    assert_eq!(
+        record.reason,
+        "evidence collected: pod web-1: unknown (forbidden)"
+    );
+    assert_eq!(record.detail["evidence"], evidence.detail);
+}
+
+#[tokio::test]
+async fn attaching_older_or_the_same_evidence_again_changes_nothing() {
+    let (service, audit) = audited();
+    let opened = deliver(&service, AlertStatus::Firing).await;
+    let id = &opened.incident_id;
+    let now = Utc::now();
+    let newer = evidence_at(now, "newer");
+    service.attach_evidence(id, newer.clone()).await.unwrap();
+    let again = service.attach_evidence(id, newer.clone()).await.unwrap();
+    let older = evidence_at(now - chrono::Duration::seconds(5), "older");
+    let stale = service.attach_evidence(id, older).await.unwrap();
+    assert_eq!((again, stale), (Attached::Older, Attached::Older));
+    assert_eq!(incident(&service, id).await.evidence, Some(newer));
+    assert_eq!(audit.trail(id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn attaching_evidence_to_an_incident_that_is_gone_says_so() {
+    let (service, _) = audited();
+    let missing = IncidentId::generate();
+    let attached = service
+        .attach_evidence(&missing, evidence_at(Utc::now(), "x"))
+        .await
+        .unwrap();
+    assert_eq!(attached, Attached::NoIncident);
+    assert!(service.repository().load(&missing).await.unwrap().is_none());
 }

@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod classify;
+pub mod evidence;
 pub mod ingest;
 pub mod model;
 mod opened;
@@ -12,6 +13,6 @@ pub mod triage;
 pub use alertmanager::{Alert, AlertStatus, Notification, PayloadError};
 pub use classify::Classifier;
 pub use ingest::{IncidentService, IngestError, IngestPolicy, Outcome, Recorded};
-pub use model::{Incident, IncidentId, IncidentType, Lifecycle};
+pub use model::{Incident, IncidentEvidence, IncidentId, IncidentType, Lifecycle};
 pub use repository::IncidentRepository;
 pub use triage::Triage;

@@ -206,6 +206,18 @@ pub enum EventKind {
     Updated,
     AlertResolved,
     Reopened,
+    EvidenceCollected,
+}
+
+/// What the bot read from the cluster about an incident's scope, as the incident keeps it.
+///
+/// Incidents do not know the ops types: `detail` is the evidence as ops serialises it (parts it
+/// could not read are `{"unknown": "<reason>"}`), `summary` the lines a human reads first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentEvidence {
+    pub collected_at: DateTime<Utc>,
+    pub summary: String,
+    pub detail: serde_json::Value,
 }
 
 /// An incident: one problem, fed by one or more alerts, with its whole history.
@@ -239,6 +251,9 @@ pub struct Incident {
     /// How many of the oldest history entries were dropped to respect the history limit.
     #[serde(default)]
     pub history_dropped: u64,
+    /// The latest evidence collected from the cluster, once collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<IncidentEvidence>,
 }
 
 impl Incident {

@@ -3,6 +3,7 @@
 
 mod breaker;
 mod evidence;
+mod incident_evidence;
 mod nodes;
 mod outage;
 mod rbac;

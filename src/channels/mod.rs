@@ -1,0 +1,21 @@
+//! Chat channels: one adapter per chat API behind one interface, and (as it lands) the failover
+//! router. The conversation layer talks to [`Channel`] and reads [`Inbound`] events; it never
+//! sees a wire format. Adapters verify inbound requests and resolve who sent them, but never
+//! decide who may approve what.
+//!
+//! - [`message`]: the channel-neutral descriptions of what is sent (prompt, alert, reply,
+//!   outcome) and of what comes back (decisions, commands, delivery failures);
+//! - [`channel`]: the [`Channel`] trait, delivery errors classified once, and health;
+//! - [`fit`]: fitting text into a channel's limits without failing;
+//! - [`identity`]: channel user ids mapped to people.
+
+pub mod channel;
+pub mod fit;
+pub mod identity;
+pub mod message;
+
+pub use self::channel::{Channel, DeliveryError, Health};
+pub use self::identity::{Directory, Person};
+pub use self::message::{
+    ChannelKind, Choice, Inbound, InboundKind, MessageRef, Notice, Prompt, Sender,
+};

@@ -1,0 +1,9 @@
+//! Conversations: the only place that joins incidents, ops and (as they land) policy and the
+//! chat channels.
+//!
+//! - [`evidence`]: the first step of every new incident — read its scope from the cluster and
+//!   attach what was read.
+
+pub mod evidence;
+
+pub use self::evidence::EvidenceCollector;
