@@ -7,15 +7,18 @@
 //!   outcome) and of what comes back (decisions, commands, delivery failures);
 //! - [`channel`]: the [`Channel`] trait, delivery errors classified once, and health;
 //! - [`fit`]: fitting text into a channel's limits without failing;
-//! - [`identity`]: channel user ids mapped to people.
+//! - [`identity`]: channel user ids mapped to people;
+//! - [`inbox`]: the bounded queue that carries verified inbound events to conversations.
 
 pub mod channel;
 pub mod fit;
 pub mod identity;
+pub mod inbox;
 pub mod message;
 
 pub use self::channel::{Channel, DeliveryError, Health};
 pub use self::identity::{Directory, Person};
+pub use self::inbox::{Inbox, InboxFull};
 pub use self::message::{
     ChannelKind, Choice, Inbound, InboundKind, MessageRef, Notice, Prompt, Sender,
 };
