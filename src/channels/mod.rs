@@ -8,13 +8,15 @@
 //! - [`channel`]: the [`Channel`] trait, delivery errors classified once, and health;
 //! - [`fit`]: fitting text into a channel's limits without failing;
 //! - [`identity`]: channel user ids mapped to people;
-//! - [`inbox`]: the bounded queue that carries verified inbound events to conversations.
+//! - [`inbox`]: the bounded queue that carries verified inbound events to conversations;
+//! - [`router`]: failover between channels, breakers, rate limits and storm coalescing.
 
 pub mod channel;
 pub mod fit;
 pub mod identity;
 pub mod inbox;
 pub mod message;
+pub mod router;
 
 pub use self::channel::{Channel, DeliveryError, Health};
 pub use self::identity::{Directory, Person};
@@ -22,3 +24,4 @@ pub use self::inbox::{Inbox, InboxFull};
 pub use self::message::{
     ChannelKind, Choice, Inbound, InboundKind, MessageRef, Notice, Prompt, Sender,
 };
+pub use self::router::{Delivered, DeliveryFailures, Router, Undelivered};

@@ -2,8 +2,11 @@
 //! chat channels.
 //!
 //! - [`evidence`]: the first step of every new incident — read its scope from the cluster and
-//!   attach what was read.
+//!   attach what was read;
+//! - [`delivery_failure`]: a message no channel took becomes a `chatops_delivery_failure`
+//!   incident.
 
+pub mod delivery_failure;
 pub mod evidence;
 
 pub use self::evidence::EvidenceCollector;
