@@ -192,6 +192,19 @@ impl Store for MemoryStore {
         )
     }
 
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.with_entries(
+            |entries, now| match live(entries, key, now).map(|e| &e.value) {
+                None => Ok(None),
+                Some(Value::Text(_)) => match entries.remove(key).map(|e| e.value) {
+                    Some(Value::Text(held)) => Ok(Some(held)),
+                    _ => Ok(None),
+                },
+                Some(_) => Err(wrong_type(key, "take")),
+            },
+        )
+    }
+
     async fn members(&self, set: &str) -> Result<Vec<String>, StoreError> {
         self.with_entries(
             |entries, now| match live(entries, set, now).map(|e| &e.value) {

@@ -152,6 +152,14 @@ pub trait Store: Send + Sync + 'static {
     /// Releasing again answers `false` and changes nothing.
     async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError>;
 
+    /// Deletes the claim `key` and returns the value it held (`None` when it was free or had
+    /// expired).
+    ///
+    /// # Guarantees
+    /// Atomic (Redis `GETDEL`): of any number of concurrent takes of one claim, exactly one gets
+    /// its value. This is how one-time tokens are consumed.
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError>;
+
     /// The members of a set (empty when the set does not exist), in no particular order.
     async fn members(&self, set: &str) -> Result<Vec<String>, StoreError>;
 

@@ -196,6 +196,15 @@ impl Store for RedisStore {
         Ok(deleted == 1)
     }
 
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("GETDEL")
+            .arg(self.key(key))
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| classify("take", error))
+    }
+
     async fn members(&self, set: &str) -> Result<Vec<String>, StoreError> {
         let mut connection = self.connection.clone();
         connection

@@ -92,6 +92,37 @@ async fn claims_go_to_the_first_and_report_the_holder(store: Arc<dyn Store>) {
     );
 }
 
+async fn take_returns_a_claim_once_and_frees_it(store: Arc<dyn Store>) {
+    assert_eq!(store.take("token").await.unwrap(), None);
+    store
+        .claim("token", "inc-1/approve", Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take("token").await.unwrap().as_deref(),
+        Some("inc-1/approve")
+    );
+    assert_eq!(store.take("token").await.unwrap(), None);
+    assert_eq!(
+        store.claim("token", "again", None).await.unwrap(),
+        Claim::Claimed
+    );
+}
+
+async fn of_many_concurrent_takes_exactly_one_wins(store: Arc<dyn Store>) {
+    store.claim("token", "once", None).await.unwrap();
+    let takes = (0..32).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.take("token").await.unwrap() })
+    });
+    let winners: Vec<String> = futures::future::join_all(takes)
+        .await
+        .into_iter()
+        .filter_map(|taken| taken.unwrap())
+        .collect();
+    assert_eq!(winners, ["once"]);
+}
+
 async fn a_document_ttl_expires_it(store: Arc<dyn Store>) {
     let mut lasting = write("lasting");
     lasting.ttl = Some(Duration::from_secs(60));
@@ -289,6 +320,8 @@ conformance!(
     a_stale_version_conflicts_and_changes_nothing,
     side_effects_apply_with_the_write,
     claims_go_to_the_first_and_report_the_holder,
+    take_returns_a_claim_once_and_frees_it,
+    of_many_concurrent_takes_exactly_one_wins,
     a_document_ttl_expires_it,
     a_write_without_ttl_clears_an_earlier_one,
     a_bind_takes_a_free_key_and_keeps_its_own,
