@@ -4,9 +4,11 @@
 //! - [`evidence`]: the first step of every new incident — read its scope from the cluster and
 //!   attach what was read;
 //! - [`delivery_failure`]: a message no channel took becomes a `chatops_delivery_failure`
-//!   incident.
+//!   incident;
+//! - [`tokens`]: one-time approval tokens, minted per prompt and consumed atomically.
 
 pub mod delivery_failure;
 pub mod evidence;
+pub mod tokens;
 
 pub use self::evidence::EvidenceCollector;

@@ -192,6 +192,16 @@ impl Store for MemoryStore {
         )
     }
 
+    async fn peek(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.with_entries(
+            |entries, now| match live(entries, key, now).map(|e| &e.value) {
+                None => Ok(None),
+                Some(Value::Text(held)) => Ok(Some(held.clone())),
+                Some(_) => Err(wrong_type(key, "peek")),
+            },
+        )
+    }
+
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.with_entries(
             |entries, now| match live(entries, key, now).map(|e| &e.value) {

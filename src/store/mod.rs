@@ -152,6 +152,9 @@ pub trait Store: Send + Sync + 'static {
     /// Releasing again answers `false` and changes nothing.
     async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError>;
 
+    /// The value the claim `key` holds, without changing it (`None` when free or expired).
+    async fn peek(&self, key: &str) -> Result<Option<String>, StoreError>;
+
     /// Deletes the claim `key` and returns the value it held (`None` when it was free or had
     /// expired).
     ///

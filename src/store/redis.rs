@@ -196,6 +196,14 @@ impl Store for RedisStore {
         Ok(deleted == 1)
     }
 
+    async fn peek(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut connection = self.connection.clone();
+        connection
+            .get(self.key(key))
+            .await
+            .map_err(|error| classify("peek", error))
+    }
+
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
         let mut connection = self.connection.clone();
         redis::cmd("GETDEL")

@@ -99,10 +99,16 @@ async fn take_returns_a_claim_once_and_frees_it(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(
+        store.peek("token").await.unwrap().as_deref(),
+        Some("inc-1/approve"),
+        "peeking leaves the claim in place"
+    );
+    assert_eq!(
         store.take("token").await.unwrap().as_deref(),
         Some("inc-1/approve")
     );
     assert_eq!(store.take("token").await.unwrap(), None);
+    assert_eq!(store.peek("token").await.unwrap(), None);
     assert_eq!(
         store.claim("token", "again", None).await.unwrap(),
         Claim::Claimed
