@@ -15,6 +15,7 @@ pub mod fit;
 pub mod identity;
 pub mod inbox;
 pub mod message;
+pub mod whatsapp;
 
 pub use self::channel::{Channel, DeliveryError, Health};
 pub use self::identity::{Directory, Person};

@@ -12,6 +12,7 @@ mod secret;
 mod settings;
 mod validate;
 
+pub use channels::WhatsAppTemplates;
 pub use channels::{ChannelSettings, SlackSettings, TelegramSettings, WhatsAppSettings};
 pub use load::{ConfigError, LoadedSettings, load, load_from};
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};
