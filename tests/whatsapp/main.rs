@@ -8,4 +8,5 @@ mod failures;
 mod helpers;
 mod inbound;
 mod send;
+mod templates;
 mod validator;
