@@ -106,7 +106,11 @@ async fn api_back_up_after_an_outage_delivers_again() {
     let bot = spawn_with(&[ALICE], 16, |s| s.timeout = Duration::from_millis(300)).await;
     bot.channel.send_prompt(&prompt()).await.unwrap();
     bot.double.set_mode(Mode::Down).await;
-    assert!(bot.channel.send_prompt(&prompt()).await.is_err());
+    let error = bot.channel.send_prompt(&prompt()).await.unwrap_err();
+    assert!(
+        matches!(error, DeliveryError::Unreachable { .. }),
+        "{error:?}"
+    );
     bot.double.set_mode(Mode::Normal).await;
     bot.channel.send_prompt(&prompt()).await.unwrap();
     assert_eq!(bot.double.sent().len(), 2);

@@ -109,12 +109,12 @@ impl Spec {
         stack: &mut Vec<String>,
         out: &mut Vec<String>,
     ) {
-        if let Some(target) = discriminated(schema, value) {
-            if !stack.iter().any(|s| s == target) {
-                let reference = serde_json::json!({ "$ref": target });
-                self.check(&reference, value, at, siblings, stack, out);
-                return;
-            }
+        if let Some(target) = discriminated(schema, value)
+            && !stack.iter().any(|s| s == target)
+        {
+            let reference = serde_json::json!({ "$ref": target });
+            self.check(&reference, value, at, siblings, stack, out);
+            return;
         }
         let (branches, exactly_one) = match (schema.get("oneOf"), schema.get("anyOf")) {
             (Some(Value::Array(b)), _) => (b, true),
@@ -167,13 +167,13 @@ impl Spec {
     }
 
     fn check_enum(&self, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-            if !allowed.contains(value) {
-                out.push(format!(
-                    "{at}: {value} is not one of {}",
-                    Value::from(allowed.clone())
-                ));
-            }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            out.push(format!(
+                "{at}: {value} is not one of {}",
+                Value::from(allowed.clone())
+            ));
         }
     }
 
@@ -186,15 +186,15 @@ impl Spec {
         out: &mut Vec<String>,
     ) {
         let count = items.len() as u64;
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
-            if count < min {
-                out.push(format!("{at}: {count} items, fewer than minItems {min}"));
-            }
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+            && count < min
+        {
+            out.push(format!("{at}: {count} items, fewer than minItems {min}"));
         }
-        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
-            if count > max {
-                out.push(format!("{at}: {count} items, more than maxItems {max}"));
-            }
+        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+            && count > max
+        {
+            out.push(format!("{at}: {count} items, more than maxItems {max}"));
         }
         if let Some(item_schema) = schema.get("items") {
             for (index, item) in items.iter().enumerate() {
@@ -222,10 +222,10 @@ impl Spec {
             .into_iter()
             .flatten()
         {
-            if let Some(name) = name.as_str() {
-                if !object.contains_key(name) {
-                    out.push(format!("{at}: required property {name:?} is missing"));
-                }
+            if let Some(name) = name.as_str()
+                && !object.contains_key(name)
+            {
+                out.push(format!("{at}: required property {name:?} is missing"));
             }
         }
         let properties = schema.get("properties").and_then(Value::as_object);
@@ -259,10 +259,10 @@ impl Spec {
         if depth > 16 {
             return;
         }
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            if let Some(target) = self.resolve(reference) {
-                self.property_names(target, names, depth + 1);
-            }
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str)
+            && let Some(target) = self.resolve(reference)
+        {
+            self.property_names(target, names, depth + 1);
         }
         if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
             names.extend(properties.keys().cloned());
@@ -288,19 +288,19 @@ fn discriminated<'a>(schema: &'a Value, value: &Value) -> Option<&'a str> {
 
 fn check_length(schema: &Value, text: &str, at: &str, out: &mut Vec<String>) {
     let length = text.chars().count() as u64;
-    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-        if length > max {
-            out.push(format!(
-                "{at}: {length} characters, more than maxLength {max}"
-            ));
-        }
+    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+        && length > max
+    {
+        out.push(format!(
+            "{at}: {length} characters, more than maxLength {max}"
+        ));
     }
-    if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
-        if length < min {
-            out.push(format!(
-                "{at}: {length} characters, fewer than minLength {min}"
-            ));
-        }
+    if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+        && length < min
+    {
+        out.push(format!(
+            "{at}: {length} characters, fewer than minLength {min}"
+        ));
     }
 }
 
