@@ -30,6 +30,13 @@ const NOTICE_MEMORY: chrono::Duration = chrono::Duration::days(3);
 /// alert template with the details link when none is configured). WhatsApp cannot edit a sent
 /// message, so [`Channel::close_prompt`] replies to the prompt with the outcome; its buttons
 /// stay visible but act no more, because the conversation layer has consumed their tokens.
+///
+/// A send succeeds when at least one recipient got the message (each failure is logged); the
+/// returned [`MessageRef`] names the first recipient's copy, and replies to it reach every
+/// recipient's copy.
+///
+/// # Errors
+/// When no recipient got the message, the first recipient's [`DeliveryError`].
 pub struct WhatsApp {
     client: GraphClient,
     ledger: Ledger,
@@ -107,9 +114,13 @@ impl WhatsApp {
 
     /// Replies with `text` to every delivery of the message `to`.
     async fn reply_all(&self, to: &MessageRef, text: &str) -> Result<MessageRef, DeliveryError> {
-        let targets = match self.ledger.sent(&to.id).await {
-            Ok(Some(sent)) => sent.deliveries,
-            _ => vec![Delivery {
+        let known = self.ledger.sent(&to.id).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "whatsapp: replying to one recipient only");
+            None
+        });
+        let targets = match known {
+            Some(sent) => sent.deliveries,
+            None => vec![Delivery {
                 recipient: to.conversation.clone(),
                 id: to.id.clone(),
             }],
