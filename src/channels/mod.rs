@@ -17,6 +17,7 @@ pub mod identity;
 pub mod inbox;
 pub mod message;
 pub mod router;
+pub mod whatsapp;
 
 pub use self::channel::{Channel, DeliveryError, Health};
 pub use self::identity::{Directory, Person};

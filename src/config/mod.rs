@@ -14,7 +14,7 @@ mod validate;
 
 pub use channels::{
     ChannelSettings, RateLimits, Route, RoutingSettings, SlackSettings, TelegramSettings,
-    WhatsAppSettings,
+    WhatsAppSettings, WhatsAppTemplates,
 };
 pub use load::{ConfigError, LoadedSettings, load, load_from};
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};

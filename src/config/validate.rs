@@ -101,5 +101,8 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
         }
     }
     problems.extend(super::ops::validate(&settings.ops));
+    if let Some(whatsapp) = &settings.channels.whatsapp {
+        problems.extend(whatsapp.problems());
+    }
     problems
 }
