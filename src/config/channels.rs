@@ -145,3 +145,74 @@ pub struct WhatsAppSettings {
     /// Recipients in international format without `+`.
     pub recipients: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slack(extra: &str) -> SlackSettings {
+        let yaml = format!("bot_token: xoxb-1\nsigning_secret: s\nchannel: C1\n{extra}");
+        serde_yaml::from_str(&yaml).unwrap()
+    }
+
+    fn keys(settings: &SlackSettings) -> Vec<String> {
+        settings
+            .problems()
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect()
+    }
+
+    #[test]
+    fn slack_defaults_are_slack_itself_five_seconds_http_mode_and_an_hour() {
+        let settings = slack("");
+        assert_eq!(settings.api_url.as_str(), "https://slack.com/api");
+        assert_eq!(settings.timeout, Duration::from_secs(5));
+        assert!(!settings.socket_mode);
+        assert_eq!(settings.dedupe_ttl, Duration::from_secs(3600));
+        assert!(settings.problems().is_empty(), "{:?}", settings.problems());
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_the_host_is_loopback() {
+        let remote = slack("api_url: http://slack.example.com/api\n");
+        assert_eq!(keys(&remote), ["channels.slack.api_url"]);
+        assert!(
+            slack("api_url: http://127.0.0.1:9/api\n")
+                .problems()
+                .is_empty()
+        );
+        assert!(
+            slack("api_url: http://localhost:9/api\n")
+                .problems()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn socket_mode_needs_an_app_token_and_limits_are_checked() {
+        let settings = slack("socket_mode: true\ntimeout: 0s\ndedupe_ttl: 1m\n");
+        assert_eq!(
+            keys(&settings),
+            [
+                "channels.slack.timeout",
+                "channels.slack.app_token",
+                "channels.slack.dedupe_ttl"
+            ]
+        );
+        assert!(
+            slack("socket_mode: true\napp_token: xapp-1\n")
+                .problems()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn slack_secrets_never_print() {
+        let shown = format!("{:?}", slack("app_token: xapp-very-secret\n"));
+        assert!(
+            !shown.contains("xoxb-1") && !shown.contains("xapp-very-secret"),
+            "{shown}"
+        );
+    }
+}

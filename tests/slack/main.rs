@@ -9,6 +9,7 @@ mod helpers;
 mod failures;
 mod inbound;
 mod limits;
+mod manifest;
 mod send;
 mod socket_mode;
 mod validator;

@@ -217,3 +217,7 @@ fn severity(severity: Severity) -> &'static str {
         Severity::Critical => "CRITICAL",
     }
 }
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;

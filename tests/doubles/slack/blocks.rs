@@ -123,10 +123,11 @@ fn actions(problems: &mut Vec<String>, at: &str, block: &Value, ids: &mut HashSe
         if let Some(value) = element["value"].as_str() {
             too_long(problems, &format!("{at}.value"), value, BUTTON_VALUE);
         }
-        if let Some(style) = element["style"].as_str() {
-            if style != "primary" && style != "danger" {
-                problems.push(format!("{at}: button style {style:?}"));
-            }
+        if let Some(style) = element["style"].as_str()
+            && style != "primary"
+            && style != "danger"
+        {
+            problems.push(format!("{at}: button style {style:?}"));
         }
         if let Some(id) = element["action_id"].as_str() {
             too_long(problems, &format!("{at}.action_id"), id, ID);
@@ -143,7 +144,7 @@ fn text_object(problems: &mut Vec<String>, at: &str, text: &Value, max: usize, p
         problems.push(format!("{at}: text object of type {kind:?}"));
     }
     match text["text"].as_str() {
-        Some(s) if s.is_empty() => problems.push(format!("{at}: empty text")),
+        Some("") => problems.push(format!("{at}: empty text")),
         Some(s) => too_long(problems, &format!("{at}.text"), s, max),
         None => problems.push(format!("{at}: text object without text")),
     }
