@@ -87,3 +87,45 @@ async fn a_redelivered_envelope_is_acknowledged_but_not_queued_twice() {
     );
     socket.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_envelope_that_cannot_be_queued_is_not_acknowledged_and_its_redelivery_is_queued() {
+    let double = Double::start().await;
+    let store = std::sync::Arc::new(robot_sre::store::MemoryStore::new());
+    let mut bot = crate::helpers::bot_with(&double, store, 1).await;
+    let socket = SocketMode::start(&bot.api, &Secret::new(APP_TOKEN), bot.inbound.clone())
+        .await
+        .unwrap();
+    assert!(eventually(Duration::from_secs(5), || double.socket_connections() > 0).await);
+    let press = |at: &str| block_action(ALICE, "1700000000.000001", "approve", "tok", at);
+
+    let filling = double
+        .socket_envelope("interactive", press("1.1"), 0)
+        .unwrap();
+    assert!(eventually(Duration::from_secs(5), || double.acknowledged(&filling)).await);
+    let refused = double
+        .socket_envelope("interactive", press("1.2"), 0)
+        .unwrap();
+    // Envelopes on one connection are handled in order, and a payload without a user is
+    // acknowledged without touching the inbox: once it is acknowledged, the refused one has
+    // been handled too.
+    let mut anonymous = press("1.3");
+    anonymous.as_object_mut().unwrap().remove("user");
+    let marker = double.socket_envelope("interactive", anonymous, 0).unwrap();
+    assert!(eventually(Duration::from_secs(5), || double.acknowledged(&marker)).await);
+    assert!(
+        !double.acknowledged(&refused),
+        "a full inbox withholds the acknowledgement"
+    );
+    assert!(next_event(&mut bot.events).await.is_some());
+
+    let redelivered = double
+        .socket_envelope("interactive", press("1.2"), 1)
+        .unwrap();
+    assert!(eventually(Duration::from_secs(5), || double.acknowledged(&redelivered)).await);
+    let event = next_event(&mut bot.events)
+        .await
+        .expect("the redelivered press");
+    assert!(matches!(event.kind, InboundKind::Decision { .. }));
+    socket.shutdown().await;
+}
