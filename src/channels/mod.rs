@@ -8,8 +8,7 @@
 //! - [`channel`]: the [`Channel`] trait, delivery errors classified once, and health;
 //! - [`fit`]: fitting text into a channel's limits without failing;
 //! - [`identity`]: channel user ids mapped to people;
-//! - [`inbox`]: the bounded queue that carries verified inbound events to conversations;
-//! - [`slack`]: the Slack adapter (Web API, HTTP interactivity, Socket Mode).
+//! - [`inbox`]: the bounded queue that carries verified inbound events to conversations.
 
 pub mod channel;
 pub mod fit;
