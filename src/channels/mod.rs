@@ -17,6 +17,7 @@ pub mod identity;
 pub mod inbox;
 pub mod message;
 pub mod router;
+pub mod slack;
 pub mod whatsapp;
 
 pub use self::channel::{Channel, DeliveryError, Health};

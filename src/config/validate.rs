@@ -104,5 +104,8 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
     if let Some(whatsapp) = &settings.channels.whatsapp {
         problems.extend(whatsapp.problems());
     }
+    if let Some(slack) = &settings.channels.slack {
+        problems.extend(slack.problems());
+    }
     problems
 }
