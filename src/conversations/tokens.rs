@@ -2,9 +2,10 @@
 //! prefix still fits Telegram's 64-byte `callback_data`), bound to one incident, action, target,
 //! target fingerprint and expiry, stored with a TTL and consumed atomically.
 //!
-//! Keys: `token:<token>` holds the grant until it expires or is redeemed; `token-spent:<token>`
-//! remembers for a day who redeemed it, so a replay is told "already used" rather than
-//! "unknown".
+//! Keys: `token:<token>` holds the grant until it expires or is redeemed;
+//! `prompt-decided:<incident>:<prompt>` names who answered a prompt, so only the first answer
+//! to it wins whichever token it carries; `token-spent:<token>` remembers for a day who redeemed
+//! a token, so a replay is told "already used" rather than "unknown".
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,8 @@ pub enum Refusal {
     Unknown,
     #[error("this token was already used by {by}")]
     AlreadyUsed { by: String },
+    #[error("this prompt was already answered by {by}")]
+    AlreadyDecided { by: String },
     #[error("this token expired at {at}")]
     Expired { at: DateTime<Utc> },
     #[error("this token belongs to incident {actual}, not {asked}")]
@@ -78,6 +81,10 @@ pub struct Tokens {
 
 fn key(token: &str) -> String {
     format!("token:{token}")
+}
+
+fn decided_key(grant: &Grant) -> String {
+    format!("prompt-decided:{}:{}", grant.incident, grant.prompt)
 }
 
 fn spent_key(token: &str) -> String {
@@ -165,19 +172,21 @@ impl Tokens {
             }
             .into());
         }
-        // The spent marker decides the winner: of concurrent redemptions, one claims it.
-        if let Claim::Held(by) = self
-            .store
-            .claim(&spent_key(token), by, Some(SPENT_MEMORY))
-            .await?
-        {
-            return Err(Refusal::AlreadyUsed { by }.into());
+        // The prompt's decision claim picks the winner: of concurrent answers to one prompt
+        // (the same token clicked twice, or Approve on one channel and Reject on another),
+        // exactly one claims it.
+        let decided = decided_key(&grant);
+        if let Claim::Held(by) = self.store.claim(&decided, by, Some(SPENT_MEMORY)).await? {
+            return Err(Refusal::AlreadyDecided { by }.into());
         }
         if self.store.take(&key(token)).await?.is_none() {
             // It expired between the read and now.
-            self.store.release(&spent_key(token), by).await?;
+            self.store.release(&decided, by).await?;
             return Err(Refusal::Unknown.into());
         }
+        self.store
+            .claim(&spent_key(token), by, Some(SPENT_MEMORY))
+            .await?;
         Ok(grant)
     }
 
@@ -234,6 +243,27 @@ mod tests {
         assert_eq!(redeemed, granted);
         let again = tokens.redeem(&token, None, "bob", Utc::now()).await;
         assert_eq!(refusal(again), Refusal::AlreadyUsed { by: "alice".into() });
+    }
+
+    #[tokio::test]
+    async fn once_a_prompt_is_answered_its_other_token_is_refused() {
+        let tokens = tokens();
+        let approve = grant(300);
+        let reject = Grant {
+            approves: false,
+            ..approve.clone()
+        };
+        let approve = tokens.mint(&approve, Utc::now()).await.unwrap();
+        let reject = tokens.mint(&reject, Utc::now()).await.unwrap();
+        tokens
+            .redeem(&approve, None, "alice", Utc::now())
+            .await
+            .unwrap();
+        let late = tokens.redeem(&reject, None, "bob", Utc::now()).await;
+        assert_eq!(
+            refusal(late),
+            Refusal::AlreadyDecided { by: "alice".into() }
+        );
     }
 
     #[tokio::test]

@@ -41,6 +41,7 @@ pub async fn handle(
         verb: verb.to_string(),
         params: Value::Object(params.clone()),
         violations: violations.clone(),
+        at: std::time::Instant::now(),
     });
     let mode = shared.mode();
     if let Some(response) = failure(&mode).await {

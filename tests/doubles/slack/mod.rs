@@ -80,6 +80,8 @@ pub struct Sent {
     pub params: Value,
     /// What was wrong with it; empty when valid.
     pub violations: Vec<String>,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 pub(crate) struct Shared {
