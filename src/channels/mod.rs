@@ -8,13 +8,15 @@
 //! - [`channel`]: the [`Channel`] trait, delivery errors classified once, and health;
 //! - [`fit`]: fitting text into a channel's limits without failing;
 //! - [`identity`]: channel user ids mapped to people;
-//! - [`inbox`]: the bounded queue that carries verified inbound events to conversations.
+//! - [`inbox`]: the bounded queue that carries verified inbound events to conversations;
+//! - [`telegram`]: the Telegram adapter (teloxide), webhook and long polling.
 
 pub mod channel;
 pub mod fit;
 pub mod identity;
 pub mod inbox;
 pub mod message;
+pub mod telegram;
 
 pub use self::channel::{Channel, DeliveryError, Health};
 pub use self::identity::{Directory, Person};

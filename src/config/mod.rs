@@ -12,7 +12,9 @@ mod secret;
 mod settings;
 mod validate;
 
-pub use channels::{ChannelSettings, SlackSettings, TelegramSettings, WhatsAppSettings};
+pub use channels::{
+    ChannelSettings, SlackSettings, TelegramMode, TelegramSettings, WhatsAppSettings,
+};
 pub use load::{ConfigError, LoadedSettings, load, load_from};
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};
 pub use secret::{MASK, Secret};

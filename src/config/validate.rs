@@ -101,5 +101,8 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
         }
     }
     problems.extend(super::ops::validate(&settings.ops));
+    if let Some(telegram) = &settings.channels.telegram {
+        problems.extend(telegram.validate());
+    }
     problems
 }
