@@ -81,7 +81,12 @@ impl TelegramSettings {
     /// Every chat the bot serves: `chat_id` first, then `allowed_chats`.
     pub fn served_chats(&self) -> Vec<i64> {
         let mut chats = vec![self.chat_id];
-        chats.extend(self.allowed_chats.iter().copied().filter(|c| *c != self.chat_id));
+        chats.extend(
+            self.allowed_chats
+                .iter()
+                .copied()
+                .filter(|c| *c != self.chat_id),
+        );
         chats
     }
 
@@ -103,7 +108,9 @@ impl TelegramSettings {
         );
         let secret_ok = self.webhook_secret.as_ref().is_none_or(|s| {
             (1..=256).contains(&s.expose().len())
-                && s.expose().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && s.expose()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         });
         check(
             secret_ok,
@@ -121,7 +128,11 @@ impl TelegramSettings {
             "api_url",
             "must be an http or https URL",
         );
-        check(!self.timeout.is_zero(), "timeout", "must be longer than zero");
+        check(
+            !self.timeout.is_zero(),
+            "timeout",
+            "must be longer than zero",
+        );
         check(
             (1..=50).contains(&self.poll_timeout.as_secs()),
             "poll_timeout",

@@ -41,7 +41,10 @@ async fn send_in(mode: Mode) -> DeliveryError {
 #[tokio::test]
 async fn a_down_api_is_unreachable() {
     let error = send_in(Mode::Down).await;
-    assert!(matches!(error, DeliveryError::Unreachable { .. }), "{error}");
+    assert!(
+        matches!(error, DeliveryError::Unreachable { .. }),
+        "{error}"
+    );
     assert!(error.is_transient());
 }
 
@@ -81,7 +84,11 @@ async fn refusals_carry_the_telegram_reason_as_their_code() {
 #[tokio::test]
 async fn a_429_maps_to_rate_limited_with_the_servers_retry_after() {
     let error = send_in(Mode::RateLimited(17)).await;
-    assert_eq!(error.retry_after(), Some(Duration::from_secs(17)), "{error}");
+    assert_eq!(
+        error.retry_after(),
+        Some(Duration::from_secs(17)),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -94,17 +101,29 @@ async fn no_call_reaches_telegram_before_retry_after_elapses() {
     let early = channel.send_notice(&notice()).await.unwrap_err();
     let left = early.retry_after().expect("still rate limited");
     assert!(left <= Duration::from_secs(1), "{left:?}");
-    assert_eq!(double.calls("sendMessage").len(), 1, "the early send stayed local");
+    assert_eq!(
+        double.calls("sendMessage").len(),
+        1,
+        "the early send stayed local"
+    );
     let delivered = std::sync::Mutex::new(false);
     let attempt = || async {
         let ok = channel.send_notice(&notice()).await.is_ok();
         *delivered.lock().unwrap() |= ok;
         ok.then_some(())
     };
-    robot_sre::testkit::process::poll_until(Duration::from_secs(5), Duration::from_millis(50), attempt)
-        .await
-        .expect("delivered once retry_after has passed");
-    assert_eq!(double.calls("sendMessage").len(), 2, "one 429, then one delivery");
+    robot_sre::testkit::process::poll_until(
+        Duration::from_secs(5),
+        Duration::from_millis(50),
+        attempt,
+    )
+    .await
+    .expect("delivered once retry_after has passed");
+    assert_eq!(
+        double.calls("sendMessage").len(),
+        2,
+        "one 429, then one delivery"
+    );
     double.assert_valid();
 }
 
@@ -117,7 +136,10 @@ async fn health_reports_the_refusal_when_the_token_is_revoked() {
         panic!("health is up with a revoked token");
     };
     assert!(reason.contains("unauthorized"), "{reason}");
-    assert!(!reason.contains("double-token"), "the token never shows: {reason}");
+    assert!(
+        !reason.contains("double-token"),
+        "the token never shows: {reason}"
+    );
 }
 
 #[tokio::test]

@@ -17,13 +17,21 @@ async fn send_prompt_posts_html_with_approve_and_reject_buttons_carrying_the_tok
     assert_eq!(call["chat_id"], json!(CHAT));
     assert_eq!(call["parse_mode"], json!("HTML"));
     let text = call["text"].as_str().unwrap();
-    assert!(text.starts_with("<b>Approve rollback of deployment checkout"), "{text}");
+    assert!(
+        text.starts_with("<b>Approve rollback of deployment checkout"),
+        "{text}"
+    );
     assert!(text.contains("&lt;not found&gt; &amp; 2 Running"), "{text}");
     let row = &call["reply_markup"]["inline_keyboard"][0];
     assert_eq!(row[0]["text"], json!("Approve"));
     assert_eq!(row[0]["callback_data"], json!(format!("a:{APPROVE_TOKEN}")));
     assert_eq!(row[1]["text"], json!("Reject"));
-    assert!(row[1]["callback_data"].as_str().unwrap().starts_with("r:tok_reject_"));
+    assert!(
+        row[1]["callback_data"]
+            .as_str()
+            .unwrap()
+            .starts_with("r:tok_reject_")
+    );
     h.double.assert_valid();
 }
 
@@ -90,8 +98,16 @@ async fn close_prompt_removes_the_buttons_and_shows_the_outcome_under_the_prompt
     assert_eq!(markup_edit.get("reply_markup"), None);
     let stored = h.double.message(CHAT, id).unwrap();
     assert_eq!(stored.reply_markup, None, "the buttons are gone");
-    assert!(stored.text.starts_with("<b>Approve rollback"), "{}", stored.text);
-    assert!(stored.text.ends_with(&format!("<b>{outcome}</b>")), "{}", stored.text);
+    assert!(
+        stored.text.starts_with("<b>Approve rollback"),
+        "{}",
+        stored.text
+    );
+    assert!(
+        stored.text.ends_with(&format!("<b>{outcome}</b>")),
+        "{}",
+        stored.text
+    );
     h.double.assert_valid();
 }
 
@@ -99,8 +115,14 @@ async fn close_prompt_removes_the_buttons_and_shows_the_outcome_under_the_prompt
 async fn close_prompt_again_succeeds_when_telegram_says_not_modified() {
     let h = Harness::start().await;
     let sent = h.channel.send_prompt(&prompt()).await.unwrap();
-    h.channel.close_prompt(&sent, "Rejected by alice").await.unwrap();
-    h.channel.close_prompt(&sent, "Rejected by alice").await.unwrap();
+    h.channel
+        .close_prompt(&sent, "Rejected by alice")
+        .await
+        .unwrap();
+    h.channel
+        .close_prompt(&sent, "Rejected by alice")
+        .await
+        .unwrap();
     assert_eq!(h.double.calls("editMessageText").len(), 2);
     h.double.assert_valid();
 }
@@ -134,10 +156,16 @@ async fn a_very_long_prompt_is_shortened_within_the_limits_with_the_details_link
     long.dry_run = "ж".repeat(9000);
     long.title = "T".repeat(2000);
     let sent = h.channel.send_prompt(&long).await.unwrap();
-    let text = h.double.calls("sendMessage")[0]["text"].as_str().unwrap().to_owned();
+    let text = h.double.calls("sendMessage")[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(text.contains("Full text: https://robot-sre.example/incidents/inc-7k2m"));
     assert!(text.contains("<b>Expires:</b>"), "every field is kept");
-    h.channel.close_prompt(&sent, &"outcome ".repeat(500)).await.unwrap();
+    h.channel
+        .close_prompt(&sent, &"outcome ".repeat(500))
+        .await
+        .unwrap();
     // The double checks 1-4096 characters after entity parsing on both the send and the edit.
     h.double.assert_valid();
 }

@@ -34,15 +34,29 @@ async fn stop_polling(stop: oneshot::Sender<()>, task: JoinHandle<()>) {
 async fn long_polling_delivers_a_button_press_and_a_command_and_confirms_them() {
     let mut h = Harness::start().await;
     let (stop, task) = start_polling(&h);
-    h.double.push_update(h.double.callback_update(CHAT, ALICE, 1, &format!("a:{APPROVE_TOKEN}")));
-    h.double.push_update(h.double.command_update(CHAT, ALICE, "/incident list"));
+    h.double.push_update(
+        h.double
+            .callback_update(CHAT, ALICE, 1, &format!("a:{APPROVE_TOKEN}")),
+    );
+    h.double
+        .push_update(h.double.command_update(CHAT, ALICE, "/incident list"));
     let events = h.collect(2).await;
-    assert!(matches!(&events[0].kind, InboundKind::Decision { token, .. } if token == APPROVE_TOKEN));
-    assert!(matches!(&events[1].kind, InboundKind::Command { text, .. } if text == "/incident list"));
+    assert!(
+        matches!(&events[0].kind, InboundKind::Decision { token, .. } if token == APPROVE_TOKEN)
+    );
+    assert!(
+        matches!(&events[1].kind, InboundKind::Command { text, .. } if text == "/incident list")
+    );
     h.double.wait_for("answerCallbackQuery", 1).await;
-    eventually("the updates are confirmed by the next offset", || h.double.pending_updates() == 0).await;
+    eventually("the updates are confirmed by the next offset", || {
+        h.double.pending_updates() == 0
+    })
+    .await;
     let polls = h.double.calls("getUpdates");
-    assert_eq!(polls[0]["allowed_updates"], json!(["message", "callback_query"]));
+    assert_eq!(
+        polls[0]["allowed_updates"],
+        json!(["message", "callback_query"])
+    );
     assert_eq!(polls[0]["timeout"], json!(1));
     stop_polling(stop, task).await;
     h.double.assert_valid();
@@ -55,7 +69,8 @@ async fn long_polling_backs_off_while_the_api_fails_and_recovers() {
     let (stop, task) = start_polling(&h);
     h.double.wait_for("getUpdates", 2).await;
     h.double.set_mode(Mode::Normal).await;
-    h.double.push_update(h.double.command_update(CHAT, ALICE, "/incident help"));
+    h.double
+        .push_update(h.double.command_update(CHAT, ALICE, "/incident help"));
     let event = h.next_event().await;
     assert!(matches!(event.kind, InboundKind::Command { text, .. } if text == "/incident help"));
     stop_polling(stop, task).await;
@@ -64,8 +79,10 @@ async fn long_polling_backs_off_while_the_api_fails_and_recovers() {
 #[tokio::test]
 async fn long_polling_refetches_an_update_the_inbox_could_not_take() {
     let mut h = Harness::with_store(Arc::new(MemoryStore::new()), 1).await;
-    h.double.push_update(h.double.command_update(CHAT, ALICE, "/incident list"));
-    h.double.push_update(h.double.command_update(CHAT, ALICE, "/incident status"));
+    h.double
+        .push_update(h.double.command_update(CHAT, ALICE, "/incident list"));
+    h.double
+        .push_update(h.double.command_update(CHAT, ALICE, "/incident status"));
     let (stop, task) = start_polling(&h);
     let first = h.next_event().await;
     assert!(matches!(first.kind, InboundKind::Command { text, .. } if text == "/incident list"));

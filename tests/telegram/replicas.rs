@@ -28,12 +28,29 @@ async fn two_replicas_sharing_redis_turn_a_redelivered_update_into_one_event() {
     let mut one = Harness::with_store(store(&redis.url(), &prefix), 8).await;
     let mut two = Harness::with_store(store(&redis.url(), &prefix), 8).await;
     let (a, b) = (one.webhook().await, two.webhook().await);
-    let update = one.double.command_update(CHAT, ALICE, "/incident ack inc-7k2m");
-    assert_eq!(one.double.post_webhook(&a, &update, SecretHeader::Good).await, 200);
-    assert_eq!(two.double.post_webhook(&b, &update, SecretHeader::Good).await, 200);
+    let update = one
+        .double
+        .command_update(CHAT, ALICE, "/incident ack inc-7k2m");
+    assert_eq!(
+        one.double
+            .post_webhook(&a, &update, SecretHeader::Good)
+            .await,
+        200
+    );
+    assert_eq!(
+        two.double
+            .post_webhook(&b, &update, SecretHeader::Good)
+            .await,
+        200
+    );
     one.next_event().await;
     let marker = one.double.command_update(CHAT, ALICE, "/incident help");
-    assert_eq!(two.double.post_webhook(&b, &marker, SecretHeader::Good).await, 200);
+    assert_eq!(
+        two.double
+            .post_webhook(&b, &marker, SecretHeader::Good)
+            .await,
+        200
+    );
     let event = two.next_event().await;
     assert!(
         matches!(&event.kind, robot_sre::channels::InboundKind::Command { text, .. } if text == "/incident help"),

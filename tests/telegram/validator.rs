@@ -22,11 +22,31 @@ async fn the_double_rejects_requests_that_break_the_spec() {
     let double = TelegramDouble::start().await;
     let long_data = "x".repeat(65);
     let cases = [
-        ("sendMessage", json!({"chat_id": CHAT}), "required field text"),
-        ("sendMessage", json!({"chat_id": CHAT, "text": "hi", "colour": "red"}), "colour: unknown"),
-        ("sendMessage", json!({"chat_id": true, "text": "hi"}), "chat_id: true is none of"),
-        ("sendMessage", json!({"chat_id": CHAT, "text": "x".repeat(4097)}), "4097 characters"),
-        ("sendMessage", json!({"chat_id": CHAT, "text": "a < b", "parse_mode": "HTML"}), "can't parse"),
+        (
+            "sendMessage",
+            json!({"chat_id": CHAT}),
+            "required field text",
+        ),
+        (
+            "sendMessage",
+            json!({"chat_id": CHAT, "text": "hi", "colour": "red"}),
+            "colour: unknown",
+        ),
+        (
+            "sendMessage",
+            json!({"chat_id": true, "text": "hi"}),
+            "chat_id: true is none of",
+        ),
+        (
+            "sendMessage",
+            json!({"chat_id": CHAT, "text": "x".repeat(4097)}),
+            "4097 characters",
+        ),
+        (
+            "sendMessage",
+            json!({"chat_id": CHAT, "text": "a < b", "parse_mode": "HTML"}),
+            "can't parse",
+        ),
         (
             "sendMessage",
             json!({"chat_id": CHAT, "text": "hi", "reply_markup": {"inline_keyboard": [[{"text": "Go", "callback_data": long_data}]]}}),
@@ -37,15 +57,26 @@ async fn the_double_rejects_requests_that_break_the_spec() {
             json!({"chat_id": CHAT, "text": "hi", "reply_parameters": {"message_id": "seven"}}),
             "reply_parameters.message_id: expected Integer",
         ),
-        ("sendMesage", json!({"chat_id": CHAT, "text": "hi"}), "no such Bot API method"),
-        ("setMyCommands", json!({"commands": [{"command": "Incident", "description": "x"}]}), "not 1-32"),
+        (
+            "sendMesage",
+            json!({"chat_id": CHAT, "text": "hi"}),
+            "no such Bot API method",
+        ),
+        (
+            "setMyCommands",
+            json!({"commands": [{"command": "Incident", "description": "x"}]}),
+            "not 1-32",
+        ),
     ];
     for (method, body, expected) in cases {
         let before = double.violations().len();
         let status = call(&double, method, body).await;
         let new = double.violations()[before..].join("\n");
         assert!(status == 400 || status == 404, "{method}: {status}");
-        assert!(new.contains(expected), "{method}: wanted {expected:?} in {new:?}");
+        assert!(
+            new.contains(expected),
+            "{method}: wanted {expected:?} in {new:?}"
+        );
     }
     let panicked = std::panic::catch_unwind(|| double.assert_valid());
     assert!(panicked.is_err(), "assert_valid must fail after violations");

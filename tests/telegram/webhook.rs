@@ -10,8 +10,13 @@ use crate::telegram::SecretHeader;
 async fn a_command_with_the_right_secret_becomes_a_command_event() {
     let mut h = Harness::start().await;
     let endpoint = h.webhook().await;
-    let update = h.double.command_update(CHAT, ALICE, "/incident@RobotSreTestBot status inc-7k2m");
-    let status = h.double.post_webhook(&endpoint, &update, SecretHeader::Good).await;
+    let update = h
+        .double
+        .command_update(CHAT, ALICE, "/incident@RobotSreTestBot status inc-7k2m");
+    let status = h
+        .double
+        .post_webhook(&endpoint, &update, SecretHeader::Good)
+        .await;
     assert_eq!(status, 200);
     let event = h.next_event().await;
     assert_eq!(event.sender.person.as_deref(), Some("alice"));
@@ -31,12 +36,21 @@ async fn a_wrong_or_missing_secret_is_refused_before_the_body_is_read() {
     for secret in [SecretHeader::Bad, SecretHeader::Missing] {
         let status = h.double.post_webhook(&endpoint, &update, secret).await;
         assert_eq!(status, 401, "{secret:?}");
-        let garbage = h.double.post_webhook_raw(&endpoint, b"{not json".to_vec(), secret).await;
+        let garbage = h
+            .double
+            .post_webhook_raw(&endpoint, b"{not json".to_vec(), secret)
+            .await;
         assert_eq!(garbage, 401, "{secret:?}: refused before parsing");
     }
     h.assert_no_more_events();
-    let status = h.double.post_webhook(&endpoint, &update, SecretHeader::Good).await;
-    assert_eq!(status, 200, "the same update with the right secret is taken");
+    let status = h
+        .double
+        .post_webhook(&endpoint, &update, SecretHeader::Good)
+        .await;
+    assert_eq!(
+        status, 200,
+        "the same update with the right secret is taken"
+    );
     h.next_event().await;
 }
 
@@ -61,7 +75,12 @@ async fn a_button_press_becomes_a_decision_and_is_answered_at_once() {
     let update = h
         .double
         .callback_update(CHAT, ALICE, sent.id.parse().unwrap(), &data);
-    assert_eq!(h.double.post_webhook(&endpoint, &update, SecretHeader::Good).await, 200);
+    assert_eq!(
+        h.double
+            .post_webhook(&endpoint, &update, SecretHeader::Good)
+            .await,
+        200
+    );
     let event = h.next_event().await;
     assert_eq!(
         event.kind,
@@ -75,7 +94,10 @@ async fn a_button_press_becomes_a_decision_and_is_answered_at_once() {
     );
     assert_eq!(event.sender.person.as_deref(), Some("alice"));
     let answers = h.double.wait_for("answerCallbackQuery", 1).await;
-    assert_eq!(answers[0]["callback_query_id"], update["callback_query"]["id"]);
+    assert_eq!(
+        answers[0]["callback_query_id"],
+        update["callback_query"]["id"]
+    );
     h.double.assert_valid();
 }
 
@@ -83,10 +105,19 @@ async fn a_button_press_becomes_a_decision_and_is_answered_at_once() {
 async fn updates_from_an_unknown_chat_are_ignored_and_reported_with_the_chat() {
     let mut h = Harness::start().await;
     let endpoint = h.webhook().await;
-    let command = h.double.command_update(STRANGERS, ALICE, "/incident ack inc-7k2m");
-    let press = h.double.callback_update(STRANGERS, 999, 1, &format!("a:{APPROVE_TOKEN}"));
+    let command = h
+        .double
+        .command_update(STRANGERS, ALICE, "/incident ack inc-7k2m");
+    let press = h
+        .double
+        .callback_update(STRANGERS, 999, 1, &format!("a:{APPROVE_TOKEN}"));
     for update in [&command, &press] {
-        assert_eq!(h.double.post_webhook(&endpoint, update, SecretHeader::Good).await, 200);
+        assert_eq!(
+            h.double
+                .post_webhook(&endpoint, update, SecretHeader::Good)
+                .await,
+            200
+        );
         let event = h.next_event().await;
         let InboundKind::Ignored { reason } = event.kind else {
             panic!("acted on a stranger's update: {:?}", event.kind);
@@ -101,20 +132,40 @@ async fn a_command_in_an_allowed_second_chat_is_served() {
     let mut h = Harness::start().await;
     let endpoint = h.webhook().await;
     let update = h.double.command_update(LEADS, ALICE, "/incident list");
-    assert_eq!(h.double.post_webhook(&endpoint, &update, SecretHeader::Good).await, 200);
-    assert!(matches!(h.next_event().await.kind, InboundKind::Command { .. }));
+    assert_eq!(
+        h.double
+            .post_webhook(&endpoint, &update, SecretHeader::Good)
+            .await,
+        200
+    );
+    assert!(matches!(
+        h.next_event().await.kind,
+        InboundKind::Command { .. }
+    ));
 }
 
 #[tokio::test]
 async fn a_redelivered_update_produces_one_event() {
     let mut h = Harness::start().await;
     let endpoint = h.webhook().await;
-    let update = h.double.command_update(CHAT, ALICE, "/incident escalate inc-7k2m");
+    let update = h
+        .double
+        .command_update(CHAT, ALICE, "/incident escalate inc-7k2m");
     for _ in 0..3 {
-        assert_eq!(h.double.post_webhook(&endpoint, &update, SecretHeader::Good).await, 200);
+        assert_eq!(
+            h.double
+                .post_webhook(&endpoint, &update, SecretHeader::Good)
+                .await,
+            200
+        );
     }
     let other = h.double.command_update(CHAT, ALICE, "/incident help");
-    assert_eq!(h.double.post_webhook(&endpoint, &other, SecretHeader::Good).await, 200);
+    assert_eq!(
+        h.double
+            .post_webhook(&endpoint, &other, SecretHeader::Good)
+            .await,
+        200
+    );
     let events = h.collect(2).await;
     let texts: Vec<_> = events
         .iter()
@@ -129,14 +180,30 @@ async fn a_redelivered_update_produces_one_event() {
 
 #[tokio::test]
 async fn a_full_inbox_answers_503_and_the_redelivery_is_taken() {
-    let mut h = Harness::with_store(std::sync::Arc::new(robot_sre::store::MemoryStore::new()), 1).await;
+    let mut h =
+        Harness::with_store(std::sync::Arc::new(robot_sre::store::MemoryStore::new()), 1).await;
     let endpoint = h.webhook().await;
     let first = h.double.command_update(CHAT, ALICE, "/incident list");
     let second = h.double.command_update(CHAT, ALICE, "/incident status");
-    assert_eq!(h.double.post_webhook(&endpoint, &first, SecretHeader::Good).await, 200);
-    assert_eq!(h.double.post_webhook(&endpoint, &second, SecretHeader::Good).await, 503);
+    assert_eq!(
+        h.double
+            .post_webhook(&endpoint, &first, SecretHeader::Good)
+            .await,
+        200
+    );
+    assert_eq!(
+        h.double
+            .post_webhook(&endpoint, &second, SecretHeader::Good)
+            .await,
+        503
+    );
     h.next_event().await;
-    assert_eq!(h.double.post_webhook(&endpoint, &second, SecretHeader::Good).await, 200);
+    assert_eq!(
+        h.double
+            .post_webhook(&endpoint, &second, SecretHeader::Good)
+            .await,
+        200
+    );
     let event = h.next_event().await;
     assert!(matches!(event.kind, InboundKind::Command { text, .. } if text == "/incident status"));
 }
@@ -146,9 +213,19 @@ async fn plain_chatter_in_a_served_chat_is_not_an_event() {
     let mut h = Harness::start().await;
     let endpoint = h.webhook().await;
     let chatter = h.double.command_update(CHAT, ALICE, "looking at it now");
-    assert_eq!(h.double.post_webhook(&endpoint, &chatter, SecretHeader::Good).await, 200);
+    assert_eq!(
+        h.double
+            .post_webhook(&endpoint, &chatter, SecretHeader::Good)
+            .await,
+        200
+    );
     let marker = h.double.command_update(CHAT, ALICE, "/incident list");
-    assert_eq!(h.double.post_webhook(&endpoint, &marker, SecretHeader::Good).await, 200);
+    assert_eq!(
+        h.double
+            .post_webhook(&endpoint, &marker, SecretHeader::Good)
+            .await,
+        200
+    );
     let event = h.next_event().await;
     assert!(matches!(event.kind, InboundKind::Command { text, .. } if text == "/incident list"));
 }

@@ -134,7 +134,10 @@ mod tests {
             (ApiError::InvalidToken, "unauthorized"),
             (ApiError::BotBlocked, "bot_blocked"),
             (ApiError::ChatNotFound, "chat_not_found"),
-            (ApiError::Unknown("Forbidden: not enough rights".into()), "forbidden"),
+            (
+                ApiError::Unknown("Forbidden: not enough rights".into()),
+                "forbidden",
+            ),
         ] {
             let error = classify(&RequestError::Api(api), T);
             assert_eq!(error.code(), code);
@@ -150,6 +153,9 @@ mod tests {
         );
         assert!(matches!(server, DeliveryError::Server { .. }), "{server}");
         let invalid = classify(&RequestError::Api(ApiError::MessageIsTooLong), T);
-        assert!(matches!(invalid, DeliveryError::Invalid { .. }), "{invalid}");
+        assert!(
+            matches!(invalid, DeliveryError::Invalid { .. }),
+            "{invalid}"
+        );
     }
 }

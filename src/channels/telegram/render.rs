@@ -96,7 +96,10 @@ pub fn prompt_html(prompt: &Prompt, outcome: Option<&str>) -> String {
     let fixed = units(&title)
         + 1
         + units(&incident)
-        + fields.iter().map(|(label, _)| units(label) + 3).sum::<usize>()
+        + fields
+            .iter()
+            .map(|(label, _)| units(label) + 3)
+            .sum::<usize>()
         + outcome.as_ref().map_or(0, |o| units(o) + 2)
         + link.as_ref().map_or(0, |l| units(l));
     let values: Vec<&str> = fields.iter().map(|(_, v)| v.as_str()).collect();
@@ -109,10 +112,9 @@ pub fn prompt_html(prompt: &Prompt, outcome: Option<&str>) -> String {
         html.bold(&format!("{label}:"));
         html.text(&format!(" {value}"));
     }
-    if fitted.iter().zip(&values).any(|(f, v)| f != v) {
-        if let Some(link) = &link {
-            html.text(link);
-        }
+    let shortened = fitted.iter().zip(&values).any(|(f, v)| f != v);
+    if let Some(link) = link.as_ref().filter(|_| shortened) {
+        html.text(link);
     }
     if let Some(outcome) = &outcome {
         html.text("\n\n");

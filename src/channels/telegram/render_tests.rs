@@ -58,7 +58,10 @@ fn prompt(evidence: &str) -> Prompt {
 #[test]
 fn prompt_html_escapes_markup_characters_in_values() {
     let html = prompt_html(&prompt("short"), None);
-    assert!(html.contains("&lt;ProgressDeadlineExceeded&gt; &amp; 1/3"), "{html}");
+    assert!(
+        html.contains("&lt;ProgressDeadlineExceeded&gt; &amp; 1/3"),
+        "{html}"
+    );
     assert!(html.starts_with("<b>Approve rollback"), "{html}");
     assert_eq!(visible(&html).lines().count(), 14, "{html}");
 }
@@ -80,10 +83,14 @@ fn prompt_html_keeps_every_field_and_the_link_when_a_value_is_huge() {
 fn callback_data_carries_the_token_with_a_prefix_within_64_bytes() {
     let keyboard = keyboard(&prompt("").choices).unwrap();
     let json = serde_json::to_value(&keyboard).unwrap();
-    let data = json["inline_keyboard"][0][0]["callback_data"].as_str().unwrap();
+    let data = json["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .unwrap();
     assert_eq!(data, format!("a:{}", "t".repeat(43)));
     assert_eq!(token_of(data), "t".repeat(43));
-    let reject = json["inline_keyboard"][0][1]["callback_data"].as_str().unwrap();
+    let reject = json["inline_keyboard"][0][1]["callback_data"]
+        .as_str()
+        .unwrap();
     assert_eq!(token_of(reject), "u".repeat(43));
 }
 
@@ -114,7 +121,10 @@ fn notice_html_shortens_a_long_body_with_the_details_link() {
     let html = notice_html(&notice);
     let shown = visible(&html);
     assert!(units(&shown) <= MAX_TEXT);
-    assert!(shown.ends_with("… full text: https://bot.example/i/inc-2"), "{shown}");
+    assert!(
+        shown.ends_with("… full text: https://bot.example/i/inc-2"),
+        "{shown}"
+    );
     assert!(html.starts_with("<b>Disk &lt;full&gt;</b>"));
 }
 

@@ -133,7 +133,9 @@ impl TelegramChannel {
     }
 
     async fn remember(&self, prompt: &Prompt, sent: &MessageRef) {
-        let left = (prompt.expires_at - Utc::now()).to_std().unwrap_or_default();
+        let left = (prompt.expires_at - Utc::now())
+            .to_std()
+            .unwrap_or_default();
         let write = match serde_json::to_vec(prompt) {
             Ok(value) => Write {
                 value,
@@ -142,9 +144,15 @@ impl TelegramChannel {
             },
             Err(error) => return tracing::warn!(%error, "prompt not remembered"),
         };
-        match self.store.compare_and_set(&self.prompt_key(sent), 0, write).await {
+        match self
+            .store
+            .compare_and_set(&self.prompt_key(sent), 0, write)
+            .await
+        {
             Ok(CasOutcome::Written { .. }) => {}
-            Ok(CasOutcome::Conflict { .. }) => tracing::warn!(message = %sent.id, "prompt already remembered"),
+            Ok(CasOutcome::Conflict { .. }) => {
+                tracing::warn!(message = %sent.id, "prompt already remembered")
+            }
             // The prompt is out; failing now would post it twice. Closing shows the outcome only.
             Err(error) => tracing::warn!(%error, message = %sent.id, "prompt not remembered"),
         }
@@ -156,7 +164,10 @@ impl TelegramChannel {
     }
 
     fn prompt_key(&self, sent: &MessageRef) -> String {
-        format!("telegram:{}:prompt:{}:{}", self.bot_id, sent.conversation, sent.id)
+        format!(
+            "telegram:{}:prompt:{}:{}",
+            self.bot_id, sent.conversation, sent.id
+        )
     }
 
     async fn send_html(
@@ -200,7 +211,9 @@ impl Channel for TelegramChannel {
     async fn reply(&self, to: &MessageRef, text: &str) -> Result<MessageRef, DeliveryError> {
         let (chat, id) = parse_ref(to)?;
         if text.trim().is_empty() {
-            return Err(invalid("a reply needs text (Telegram refuses empty messages)"));
+            return Err(invalid(
+                "a reply needs text (Telegram refuses empty messages)",
+            ));
         }
         let mut first = None;
         for part in render::split_units(text) {

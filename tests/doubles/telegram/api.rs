@@ -34,7 +34,8 @@ fn fail(code: u16, description: &str) -> Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let mut body = json!({"ok": false, "error_code": self.code, "description": self.description});
+        let mut body =
+            json!({"ok": false, "error_code": self.code, "description": self.description});
         if let Some(seconds) = self.retry_after {
             body["parameters"] = json!({ "retry_after": seconds });
         }
@@ -54,11 +55,17 @@ async fn endpoint(
     Path((bot, method)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let method = Spec::get().method_name(&method).map_or(method, str::to_owned);
+    let method = Spec::get()
+        .method_name(&method)
+        .map_or(method, str::to_owned);
     let params = match parse(&body) {
         Ok(params) => params,
         Err(problem) => {
-            state.violations.lock().unwrap().push(format!("{method}: {problem}"));
+            state
+                .violations
+                .lock()
+                .unwrap()
+                .push(format!("{method}: {problem}"));
             return fail(400, "Bad Request: invalid JSON").into_response();
         }
     };
@@ -67,7 +74,11 @@ async fn endpoint(
         params: params.clone(),
     });
     let problems = Spec::get().check_call(&method, &params);
-    state.violations.lock().unwrap().extend(problems.iter().cloned());
+    state
+        .violations
+        .lock()
+        .unwrap()
+        .extend(problems.iter().cloned());
     if let Some(failure) = failure_mode(&state).await {
         return failure.into_response();
     }
@@ -178,7 +189,8 @@ fn send_message(state: &State, params: &Value) -> Answer {
             .lock()
             .unwrap()
             .contains_key(&(chat_id, reply_to.as_i64().unwrap_or(0)));
-        let lenient = params.pointer("/reply_parameters/allow_sending_without_reply") == Some(&json!(true));
+        let lenient =
+            params.pointer("/reply_parameters/allow_sending_without_reply") == Some(&json!(true));
         if !known && !lenient {
             return Err(fail(400, "Bad Request: message to be replied not found"));
         }
@@ -186,7 +198,11 @@ fn send_message(state: &State, params: &Value) -> Answer {
     let id = state.next_message_id.fetch_add(1, Ordering::SeqCst);
     let message = stored(params, None);
     let json = message_json(chat_id, id, &message);
-    state.messages.lock().unwrap().insert((chat_id, id), message);
+    state
+        .messages
+        .lock()
+        .unwrap()
+        .insert((chat_id, id), message);
     Ok(json)
 }
 

@@ -5,8 +5,21 @@
 
 /// Tags Telegram accepts.
 const TAGS: [&str; 15] = [
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-    "tg-emoji", "code", "pre",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "tg-emoji",
+    "code",
+    "pre",
 ];
 
 /// The text a user sees, or why Telegram would answer "can't parse entities".
@@ -34,7 +47,9 @@ pub fn visible_text(html: &str) -> Result<String, String> {
         }
     }
     match open.pop() {
-        Some(tag) => Err(format!("can't find end tag corresponding to start tag {tag}")),
+        Some(tag) => Err(format!(
+            "can't find end tag corresponding to start tag {tag}"
+        )),
         None => Ok(shown),
     }
 }

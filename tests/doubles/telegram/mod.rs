@@ -126,9 +126,8 @@ impl TelegramDouble {
                 let stop = self.stop.lock().unwrap().take();
                 let _ = stop.map(|s| s.send(()));
                 let address = self.address;
-                let refused = || async move {
-                    std::net::TcpStream::connect(address).is_err().then_some(())
-                };
+                let refused =
+                    || async move { std::net::TcpStream::connect(address).is_err().then_some(()) };
                 poll_until(Duration::from_secs(5), Duration::from_millis(5), refused)
                     .await
                     .expect("the double stops listening");
@@ -160,7 +159,11 @@ impl TelegramDouble {
         let enough = || async { (self.calls(method).len() >= count).then_some(()) };
         let reached = poll_until(Duration::from_secs(5), Duration::from_millis(5), enough).await;
         let calls = self.calls(method);
-        assert!(reached.is_some(), "{method} called {} times, wanted {count}", calls.len());
+        assert!(
+            reached.is_some(),
+            "{method} called {} times, wanted {count}",
+            calls.len()
+        );
         calls
     }
 

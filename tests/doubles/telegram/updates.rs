@@ -28,7 +28,10 @@ impl TelegramDouble {
 
     fn checked(update: Value) -> Value {
         let problems = Spec::get().check_type("Update", &update);
-        assert!(problems.is_empty(), "the double built a bad Update: {problems:?}");
+        assert!(
+            problems.is_empty(),
+            "the double built a bad Update: {problems:?}"
+        );
         update
     }
 
@@ -50,7 +53,13 @@ impl TelegramDouble {
 
     /// `user` presses the button carrying `data` under the bot's message `message_id` in
     /// `chat`.
-    pub fn callback_update(&self, chat_id: i64, user_id: i64, message_id: i64, data: &str) -> Value {
+    pub fn callback_update(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        message_id: i64,
+        data: &str,
+    ) -> Value {
         let shown = self.message(chat_id, message_id).unwrap_or(StoredMessage {
             text: "an earlier prompt".into(),
             parse_mode: None,
@@ -90,10 +99,16 @@ impl TelegramDouble {
             .body(body);
         match secret {
             SecretHeader::Good => request = request.header(SECRET_HEADER, WEBHOOK_SECRET),
-            SecretHeader::Bad => request = request.header(SECRET_HEADER, "double-webhook-secret_0124"),
+            SecretHeader::Bad => {
+                request = request.header(SECRET_HEADER, "double-webhook-secret_0124")
+            }
             SecretHeader::Missing => {}
         }
-        request.send().await.expect("the bot's webhook answers").status()
+        request
+            .send()
+            .await
+            .expect("the bot's webhook answers")
+            .status()
     }
 }
 
