@@ -170,3 +170,57 @@ pub struct WhatsAppSettings {
     /// Recipients in international format without `+`.
     pub recipients: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn telegram(yaml: &str) -> TelegramSettings {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn telegram_defaults_are_the_public_api_in_webhook_mode() {
+        let settings = telegram("{bot_token: '123:abc', webhook_secret: s3cret_-x, chat_id: -100}");
+        assert_eq!(settings.api_url.as_str(), "https://api.telegram.org/");
+        assert_eq!(settings.mode, TelegramMode::Webhook);
+        assert_eq!(settings.timeout, Duration::from_secs(10));
+        assert_eq!(settings.poll_timeout, Duration::from_secs(25));
+        assert!(settings.validate().is_empty(), "{:?}", settings.validate());
+        assert_eq!(settings.served_chats(), vec![-100]);
+    }
+
+    #[test]
+    fn telegram_problems_name_the_key_and_never_the_secret() {
+        let settings = telegram(
+            "{bot_token: 'not-a-token', webhook_secret: 'bad secret!', chat_id: 0, poll_timeout: 90s, timeout: 0s}",
+        );
+        let problems = settings.validate();
+        let keys: Vec<&str> = problems.iter().map(|(k, _)| k.as_str()).collect();
+        for key in [
+            "bot_token",
+            "webhook_secret",
+            "chat_id",
+            "poll_timeout",
+            "timeout",
+        ] {
+            assert!(
+                keys.contains(&format!("channels.telegram.{key}").as_str()),
+                "{key}: {problems:?}"
+            );
+        }
+        assert!(!format!("{problems:?}").contains("not-a-token"));
+        assert!(!format!("{problems:?}").contains("bad secret!"));
+    }
+
+    #[test]
+    fn telegram_webhook_mode_needs_a_secret_and_polling_does_not() {
+        let webhook = telegram("{bot_token: '123:abc', chat_id: -100}");
+        assert_eq!(webhook.validate()[0].0, "channels.telegram.webhook_secret");
+        let polling = telegram(
+            "{bot_token: '123:abc', chat_id: -100, mode: polling, allowed_chats: [-100, 7]}",
+        );
+        assert!(polling.validate().is_empty());
+        assert_eq!(polling.served_chats(), vec![-100, 7]);
+    }
+}
