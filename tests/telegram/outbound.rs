@@ -169,3 +169,25 @@ async fn a_very_long_prompt_is_shortened_within_the_limits_with_the_details_link
     // The double checks 1-4096 characters after entity parsing on both the send and the edit.
     h.double.assert_valid();
 }
+
+#[tokio::test]
+async fn set_webhook_registers_the_url_with_the_secret_and_the_update_kinds() {
+    let h = Harness::start().await;
+    let url = "https://bot.example/integrations/telegram/webhook"
+        .parse()
+        .unwrap();
+    let secret = robot_sre::config::Secret::new(crate::telegram::WEBHOOK_SECRET);
+    let result = h.channel.set_webhook(url, &secret).await;
+    assert!(result.is_ok(), "{result:?}: {:?}", h.double.violations());
+    let call = &h.double.calls("setWebhook")[0];
+    assert_eq!(
+        call["url"],
+        json!("https://bot.example/integrations/telegram/webhook")
+    );
+    assert_eq!(call["secret_token"], json!(crate::telegram::WEBHOOK_SECRET));
+    assert_eq!(
+        call["allowed_updates"],
+        json!(["message", "callback_query"])
+    );
+    h.double.assert_valid();
+}

@@ -52,6 +52,8 @@ async fn long_polling_delivers_a_button_press_and_a_command_and_confirms_them() 
         h.double.pending_updates() == 0
     })
     .await;
+    let methods: Vec<String> = h.double.sent().into_iter().map(|c| c.method).collect();
+    assert_eq!(methods[..3], ["getMe", "deleteWebhook", "getUpdates"]);
     let polls = h.double.calls("getUpdates");
     assert_eq!(
         polls[0]["allowed_updates"],

@@ -1,6 +1,7 @@
 //! Long polling (`getUpdates`), for clusters Telegram cannot reach with a webhook
 //! (https://core.telegram.org/bots/api#getupdates). Telegram refuses `getUpdates` while a
-//! webhook is set, and answers 409 when two pollers share one bot; both are logged and retried.
+//! webhook is set, so the loop deletes any webhook first; it answers 409 when two pollers share
+//! one bot, which is logged and retried (only one replica should poll).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -31,6 +32,13 @@ pub async fn poll(inbound: Arc<TelegramInbound>, shutdown: impl Future<Output = 
         health = inbound.channel.health() => health,
     };
     tracing::info!(?health, "telegram long polling starts");
+    let deleted = tokio::select! {
+        () = &mut shutdown => return,
+        deleted = inbound.channel.delete_webhook() => deleted,
+    };
+    if let Err(error) = deleted {
+        tracing::warn!(%error, "telegram deleteWebhook failed; getUpdates fails while a webhook is set");
+    }
     let mut offset = 0_i32;
     let mut backoff = new_backoff();
     loop {

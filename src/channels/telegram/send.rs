@@ -8,6 +8,7 @@ use chrono::Utc;
 use teloxide::RequestError;
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageTextSetters, GetUpdatesSetters, SendMessageSetters,
+    SetWebhookSetters,
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
@@ -19,9 +20,13 @@ use super::errors::{classify, is_not_modified};
 use super::render;
 use crate::channels::channel::{Channel, DeliveryError, Health};
 use crate::channels::message::{ChannelKind, MessageRef, Notice, Prompt};
+use crate::config::Secret;
 use crate::store::{CasOutcome, Write};
 
 const CHANNEL: ChannelKind = ChannelKind::Telegram;
+
+/// The only updates the bot asks for: messages (commands) and button presses.
+const ALLOWED_UPDATES: [AllowedUpdate; 2] = [AllowedUpdate::Message, AllowedUpdate::CallbackQuery];
 
 /// A prompt is remembered (to show it again with its outcome) until it expires, plus this.
 const REMEMBER_AFTER_EXPIRY: Duration = Duration::from_secs(24 * 3600);
@@ -89,6 +94,32 @@ impl TelegramChannel {
             .map(|_| ())
     }
 
+    /// Points Telegram's webhook at `url` (the public address of [`super::WEBHOOK_PATH`]) with
+    /// the `secret_token` it must echo, for button presses and messages only (`setWebhook`).
+    ///
+    /// # Errors
+    /// The call's [`DeliveryError`]; Telegram refuses a URL that is not public HTTPS.
+    ///
+    /// # Idempotency
+    /// Setting the same webhook again changes nothing.
+    pub async fn set_webhook(&self, url: url::Url, secret: &Secret) -> Result<(), DeliveryError> {
+        let request = self
+            .bot
+            .set_webhook(url)
+            .secret_token(secret.expose().to_owned())
+            .allowed_updates(ALLOWED_UPDATES);
+        self.call(request).await.map(|_| ())
+    }
+
+    /// Removes any webhook, keeping pending updates: Telegram refuses `getUpdates` while one
+    /// is set (`deleteWebhook`).
+    ///
+    /// # Errors
+    /// The call's [`DeliveryError`].
+    pub async fn delete_webhook(&self) -> Result<(), DeliveryError> {
+        self.call(self.bot.delete_webhook()).await.map(|_| ())
+    }
+
     /// Stops the button's progress spinner with a short toast (`answerCallbackQuery`).
     ///
     /// # Errors
@@ -117,7 +148,7 @@ impl TelegramChannel {
             .get_updates()
             .offset(offset)
             .timeout(self.poll_timeout.as_secs().try_into().unwrap_or(50))
-            .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+            .allowed_updates(ALLOWED_UPDATES);
         let answer = tokio::time::timeout(deadline, request.into_future())
             .await
             .map_err(|_| DeliveryError::Timeout {

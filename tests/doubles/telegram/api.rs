@@ -7,13 +7,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State as AxumState};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
 use super::spec::Spec;
-use super::{BOT_ID, BOT_USERNAME, Call, Mode, State, StoredMessage, TOKEN, html};
+use super::{BOT_ID, BOT_USERNAME, Call, Mode, State, StoredMessage, TOKEN, form, html};
 
 type Answer = Result<Value, Failure>;
 
@@ -53,12 +54,22 @@ pub(super) fn router(state: Arc<State>) -> Router {
 async fn endpoint(
     AxumState(state): AxumState<Arc<State>>,
     Path((bot, method)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let method = Spec::get()
         .method_name(&method)
         .map_or(method, str::to_owned);
-    let params = match parse(&body) {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let parsed = if content_type.starts_with("multipart/form-data") {
+        form::parse(&method, content_type, &body)
+    } else {
+        parse(&body)
+    };
+    let params = match parsed {
         Ok(params) => params,
         Err(problem) => {
             state
@@ -66,7 +77,7 @@ async fn endpoint(
                 .lock()
                 .unwrap()
                 .push(format!("{method}: {problem}"));
-            return fail(400, "Bad Request: invalid JSON").into_response();
+            return fail(400, "Bad Request: unreadable parameters").into_response();
         }
     };
     state.calls.lock().unwrap().push(Call {

@@ -15,6 +15,7 @@
 #![allow(dead_code)]
 
 mod api;
+mod form;
 mod html;
 mod spec;
 mod updates;

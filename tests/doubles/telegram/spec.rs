@@ -71,6 +71,13 @@ impl Spec {
             .map(String::as_str)
     }
 
+    /// The types the spec allows for parameter `field` of `method`.
+    pub fn field_types(&self, method: &str, field: &str) -> Option<&[String]> {
+        let definition = self.methods.get(method)?;
+        let field = definition.fields.iter().find(|f| f.name == field)?;
+        Some(&field.types)
+    }
+
     pub fn version(&self) -> &str {
         &self.version
     }
