@@ -2,7 +2,8 @@
 //!
 //! - [`TelegramChannel`] (`send.rs`): prompts with an inline keyboard (`sendMessage`), alerts,
 //!   replies (`reply_parameters`), outcomes (`editMessageReplyMarkup` then `editMessageText`),
-//!   health (`getMe`) and the bot's command menu (`setMyCommands`);
+//!   health (`getMe`); `calls.rs`: the command menu (`setMyCommands`), `setWebhook`,
+//!   `deleteWebhook`, `answerCallbackQuery`, `getUpdates`;
 //! - [`render`]: HTML within 4096 characters, buttons within 64-byte `callback_data`;
 //! - [`errors`]: teloxide errors classified once onto [`DeliveryError`];
 //! - [`TelegramInbound`] (`inbound.rs`): updates turned into [`Inbound`] events, only from the
@@ -14,6 +15,7 @@
 //! [`DeliveryError`]: crate::channels::DeliveryError
 //! [`Inbound`]: crate::channels::Inbound
 
+mod calls;
 pub mod errors;
 mod inbound;
 mod interpret;

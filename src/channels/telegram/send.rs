@@ -1,4 +1,5 @@
-//! Outbound: the [`Channel`] implementation and the other Bot API calls the bot makes.
+//! Outbound: the [`Channel`] implementation, each call under a deadline and Telegram's
+//! `retry_after`.
 
 use std::future::IntoFuture;
 use std::time::Duration;
@@ -6,27 +7,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use teloxide::RequestError;
-use teloxide::payloads::{
-    AnswerCallbackQuerySetters, EditMessageTextSetters, GetUpdatesSetters, SendMessageSetters,
-    SetWebhookSetters,
-};
+use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{
-    AllowedUpdate, CallbackQueryId, ChatId, Message, MessageId, ParseMode, ReplyParameters, Update,
-};
+use teloxide::types::{ChatId, Message, MessageId, ParseMode, ReplyParameters};
 
 use super::TelegramChannel;
 use super::errors::{classify, is_not_modified};
 use super::render;
 use crate::channels::channel::{Channel, DeliveryError, Health};
 use crate::channels::message::{ChannelKind, MessageRef, Notice, Prompt};
-use crate::config::Secret;
 use crate::store::{CasOutcome, Write};
 
 const CHANNEL: ChannelKind = ChannelKind::Telegram;
-
-/// The only updates the bot asks for: messages (commands) and button presses.
-const ALLOWED_UPDATES: [AllowedUpdate; 2] = [AllowedUpdate::Message, AllowedUpdate::CallbackQuery];
 
 /// A prompt is remembered (to show it again with its outcome) until it expires, plus this.
 const REMEMBER_AFTER_EXPIRY: Duration = Duration::from_secs(24 * 3600);
@@ -35,7 +27,7 @@ impl TelegramChannel {
     /// Runs one Bot API call under `timeout`. The outer error is the deadline or a standing
     /// `retry_after`; the inner one is Telegram's answer, left unclassified for callers that
     /// treat some answers as success.
-    async fn call_raw<R>(
+    pub(super) async fn call_raw<R>(
         &self,
         timeout: Duration,
         request: impl IntoFuture<Output = Result<R, RequestError>>,
@@ -59,7 +51,7 @@ impl TelegramChannel {
     }
 
     /// [`Self::call_raw`] with every failure classified.
-    async fn call<R>(
+    pub(super) async fn call<R>(
         &self,
         request: impl IntoFuture<Output = Result<R, RequestError>>,
     ) -> Result<R, DeliveryError> {
@@ -79,83 +71,6 @@ impl TelegramChannel {
         if let Ok(mut until) = self.blocked_until.lock() {
             *until = Some(tokio::time::Instant::now() + wait);
         }
-    }
-
-    /// Registers the command menu (`setMyCommands`, default scope).
-    ///
-    /// # Errors
-    /// The call's [`DeliveryError`].
-    ///
-    /// # Idempotency
-    /// Setting the same commands again changes nothing.
-    pub async fn register_commands(&self) -> Result<(), DeliveryError> {
-        self.call(self.bot.set_my_commands(Self::commands()))
-            .await
-            .map(|_| ())
-    }
-
-    /// Points Telegram's webhook at `url` (the public address of [`super::WEBHOOK_PATH`]) with
-    /// the `secret_token` it must echo, for button presses and messages only (`setWebhook`).
-    ///
-    /// # Errors
-    /// The call's [`DeliveryError`]; Telegram refuses a URL that is not public HTTPS.
-    ///
-    /// # Idempotency
-    /// Setting the same webhook again changes nothing.
-    pub async fn set_webhook(&self, url: url::Url, secret: &Secret) -> Result<(), DeliveryError> {
-        let request = self
-            .bot
-            .set_webhook(url)
-            .secret_token(secret.expose().to_owned())
-            .allowed_updates(ALLOWED_UPDATES);
-        self.call(request).await.map(|_| ())
-    }
-
-    /// Removes any webhook, keeping pending updates: Telegram refuses `getUpdates` while one
-    /// is set (`deleteWebhook`).
-    ///
-    /// # Errors
-    /// The call's [`DeliveryError`].
-    pub async fn delete_webhook(&self) -> Result<(), DeliveryError> {
-        self.call(self.bot.delete_webhook()).await.map(|_| ())
-    }
-
-    /// Stops the button's progress spinner with a short toast (`answerCallbackQuery`).
-    ///
-    /// # Errors
-    /// The call's [`DeliveryError`] (a query older than Telegram keeps them is `Invalid`).
-    pub async fn answer_callback(&self, id: &str, text: &str) -> Result<(), DeliveryError> {
-        let request = self
-            .bot
-            .answer_callback_query(CallbackQueryId(id.to_owned()))
-            .text(text);
-        // Not subject to a standing retry_after: the spinner must stop.
-        tokio::time::timeout(self.timeout, request.into_future())
-            .await
-            .map_err(|_| DeliveryError::Timeout {
-                channel: CHANNEL,
-                after: self.timeout,
-            })?
-            .map(|_| ())
-            .map_err(|error| classify(&error, self.timeout))
-    }
-
-    /// One long poll: updates from `offset` on, waiting up to the poll timeout for one.
-    pub(super) async fn get_updates(&self, offset: i32) -> Result<Vec<Update>, DeliveryError> {
-        let deadline = self.poll_timeout + self.timeout;
-        let request = self
-            .bot
-            .get_updates()
-            .offset(offset)
-            .timeout(self.poll_timeout.as_secs().try_into().unwrap_or(50))
-            .allowed_updates(ALLOWED_UPDATES);
-        let answer = tokio::time::timeout(deadline, request.into_future())
-            .await
-            .map_err(|_| DeliveryError::Timeout {
-                channel: CHANNEL,
-                after: deadline,
-            })?;
-        answer.map_err(|error| classify(&error, deadline))
     }
 
     /// The bot's username, once `getMe` told it.
