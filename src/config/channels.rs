@@ -43,7 +43,7 @@ pub struct TelegramSettings {
     pub bot_token: Secret,
     /// `secret_token` given to `setWebhook`; Telegram echoes it in
     /// `X-Telegram-Bot-Api-Secret-Token` on every webhook request. Required in webhook mode:
-    /// 1-256 characters of `A-Z a-z 0-9 _ -` (https://core.telegram.org/bots/api#setwebhook).
+    /// 1-256 characters of `A-Z a-z 0-9 _ -` (<https://core.telegram.org/bots/api#setwebhook>).
     #[serde(default)]
     pub webhook_secret: Option<Secret>,
     /// Chat where incidents are posted (a group or supergroup id is negative).

@@ -16,7 +16,7 @@ use crate::config::Secret;
 use crate::store::{Claim, Store, StoreError};
 
 /// Telegram keeps an undelivered update for at most 24 hours
-/// (https://core.telegram.org/bots/api#getting-updates), so no redelivery comes later.
+/// (<https://core.telegram.org/bots/api#getting-updates>), so no redelivery comes later.
 const DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// The toast shown on a pressed button; the outcome follows as a reply and an edited prompt.

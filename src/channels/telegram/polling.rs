@@ -1,5 +1,5 @@
 //! Long polling (`getUpdates`), for clusters Telegram cannot reach with a webhook
-//! (https://core.telegram.org/bots/api#getupdates). Telegram refuses `getUpdates` while a
+//! (<https://core.telegram.org/bots/api#getupdates>). Telegram refuses `getUpdates` while a
 //! webhook is set, so the loop deletes any webhook first; it answers 409 when two pollers share
 //! one bot, which is logged and retried (only one replica should poll).
 

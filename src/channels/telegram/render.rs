@@ -1,7 +1,7 @@
 //! Prompts, alerts and outcomes as Telegram HTML within the Bot API limits, and the inline
 //! keyboard that carries the decision tokens.
 //!
-//! Limits (https://core.telegram.org/bots/api#sendmessage, #inlinekeyboardbutton): message text
+//! Limits (<https://core.telegram.org/bots/api#sendmessage>, #inlinekeyboardbutton): message text
 //! is 1-4096 characters after entity parsing; `callback_data` is 1-64 bytes. Telegram measures
 //! text in UTF-16 code units (entity offsets are UTF-16), so lengths here are counted that way,
 //! which is never less than the number of characters.
@@ -30,7 +30,7 @@ pub fn units(text: &str) -> usize {
 }
 
 /// `text` with `<`, `>` and `&` replaced by entities, as Telegram's HTML mode requires
-/// (https://core.telegram.org/bots/api#html-style). Escaping does not change the length after
+/// (<https://core.telegram.org/bots/api#html-style>). Escaping does not change the length after
 /// entity parsing.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -1,6 +1,6 @@
 //! `POST /integrations/telegram/webhook`: Telegram's update delivery, authenticated by the
 //! `secret_token` it echoes in `X-Telegram-Bot-Api-Secret-Token`
-//! (https://core.telegram.org/bots/api#setwebhook).
+//! (<https://core.telegram.org/bots/api#setwebhook>).
 //!
 //! The header is compared in constant time on the raw request, before the body is parsed.
 //! Telegram repeats a delivery that is not answered 2xx, so an update the bot cannot take now is
