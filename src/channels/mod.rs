@@ -1,5 +1,4 @@
-//! Chat channels: one adapter per chat API behind one interface, and (as it lands) the failover
-//! router. The conversation layer talks to [`Channel`] and reads [`Inbound`] events; it never
+//! Chat channels: one adapter per chat API behind one interface, and the failover router. The conversation layer talks to [`Channel`] and reads [`Inbound`] events; it never
 //! sees a wire format. Adapters verify inbound requests and resolve who sent them, but never
 //! decide who may approve what.
 //!
@@ -9,7 +8,10 @@
 //! - [`fit`]: fitting text into a channel's limits without failing;
 //! - [`identity`]: channel user ids mapped to people;
 //! - [`inbox`]: the bounded queue that carries verified inbound events to conversations;
-//! - [`router`]: failover between channels, breakers, rate limits and storm coalescing.
+//! - [`router`]: failover between channels, breakers, rate limits and storm coalescing;
+//! - [`slack`]: the Slack adapter (slack-morphism), HTTP endpoints and Socket Mode;
+//! - [`telegram`]: the Telegram adapter (teloxide), webhook and long polling;
+//! - [`whatsapp`]: the WhatsApp Cloud API adapter (reqwest), its 24-hour window and webhook.
 
 pub mod channel;
 pub mod fit;
@@ -18,6 +20,7 @@ pub mod inbox;
 pub mod message;
 pub mod router;
 pub mod slack;
+pub mod telegram;
 pub mod whatsapp;
 
 pub use self::channel::{Channel, DeliveryError, Health};

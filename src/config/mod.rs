@@ -13,8 +13,8 @@ mod settings;
 mod validate;
 
 pub use channels::{
-    ChannelSettings, RateLimits, Route, RoutingSettings, SlackSettings, TelegramSettings,
-    WhatsAppSettings, WhatsAppTemplates,
+    ChannelSettings, RateLimits, Route, RoutingSettings, SlackSettings, TelegramMode,
+    TelegramSettings, WhatsAppSettings, WhatsAppTemplates,
 };
 pub use load::{ConfigError, LoadedSettings, load, load_from};
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};

@@ -107,5 +107,8 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
     if let Some(slack) = &settings.channels.slack {
         problems.extend(slack.problems());
     }
+    if let Some(telegram) = &settings.channels.telegram {
+        problems.extend(telegram.validate());
+    }
     problems
 }
