@@ -8,8 +8,11 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::channels::setup::Channels;
+use crate::channels::{Inbound, InboundKind, Router};
 use crate::config::{LoadedSettings, Secret, Settings, StoreBackend};
 use crate::conversations::EvidenceCollector;
+use crate::conversations::delivery_failure::RaiseIncident;
 use crate::http;
 use crate::incidents::{Classifier, IncidentService, IngestPolicy, Triage};
 use crate::metrics::Metrics;
@@ -22,6 +25,10 @@ pub struct App {
     pub incidents: Arc<IncidentService>,
     /// Collects evidence for new incidents; `None` when the bot has no cluster access.
     pub evidence: Option<EvidenceCollector>,
+    /// The failover router over the configured chat channels; `None` when none is configured.
+    pub channels: Option<Arc<Router>>,
+    /// The chat channels' inbound endpoints (Slack, Telegram and WhatsApp webhooks).
+    pub channel_routes: axum::Router,
     pub metrics: Metrics,
     pub alertmanager_token: Option<Secret>,
     pub max_body_bytes: usize,
@@ -52,6 +59,8 @@ impl App {
         Self {
             incidents: Arc::new(IncidentService::new(store.clone(), triage, policy)),
             evidence: None,
+            channels: None,
+            channel_routes: axum::Router::new(),
             store,
             metrics: Metrics::new(),
             alertmanager_token: settings.alertmanager.token.clone(),
@@ -126,14 +135,50 @@ pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
     if let Some(cluster) = connect_cluster(&settings).await {
         app = app.with_evidence(cluster, &settings);
     }
+    let channels = start_channels(&settings, &mut app).await?;
     let app = Arc::new(app);
     let listener = bind(settings.server.listen).await?;
     let shutdown = http::termination_signal().context("cannot install signal handlers")?;
     tracing::info!(address = %listener.local_addr()?, "robot-sre serving");
     let router = http::router(app);
     http::serve(listener, router, shutdown, settings.server.shutdown_grace).await?;
+    if let Some(channels) = channels {
+        channels.shutdown().await;
+    }
     tracing::info!("robot-sre stopped");
     Ok(())
+}
+
+/// Starts the configured chat channels and hands their inbound events to a reader.
+async fn start_channels(settings: &Settings, app: &mut App) -> anyhow::Result<Option<Channels>> {
+    let configured = &settings.channels;
+    if configured.slack.is_none() && configured.telegram.is_none() && configured.whatsapp.is_none()
+    {
+        tracing::warn!("no chat channel configured: incidents are recorded but nobody is told");
+        return Ok(None);
+    }
+    let failures = Arc::new(RaiseIncident::new(app.incidents.clone()));
+    let counter = app.metrics.chat_delivery_failures.clone();
+    let (mut channels, events) =
+        crate::channels::setup::build(configured, app.store.clone(), failures, counter).await?;
+    app.channels = Some(channels.router.clone());
+    app.channel_routes = std::mem::take(&mut channels.routes);
+    channels.background.push(tokio::spawn(read_inbound(events)));
+    Ok(Some(channels))
+}
+
+/// Logs what humans send until the conversation layer answers them: decisions are not acted on
+/// yet, and say so.
+async fn read_inbound(mut events: tokio::sync::mpsc::Receiver<Inbound>) {
+    while let Some(event) = events.recv().await {
+        let sender = event.sender.describe();
+        match &event.kind {
+            InboundKind::Ignored { reason } => tracing::warn!(%sender, %reason, "inbound ignored"),
+            kind => {
+                tracing::info!(%sender, ?kind, "inbound received; approvals are not acted on in this version")
+            }
+        }
+    }
 }
 
 async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {

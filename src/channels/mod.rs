@@ -9,6 +9,7 @@
 //! - [`identity`]: channel user ids mapped to people;
 //! - [`inbox`]: the bounded queue that carries verified inbound events to conversations;
 //! - [`router`]: failover between channels, breakers, rate limits and storm coalescing;
+//! - [`setup`]: the configured adapters, their endpoints and listeners, at start-up;
 //! - [`slack`]: the Slack adapter (slack-morphism), HTTP endpoints and Socket Mode;
 //! - [`telegram`]: the Telegram adapter (teloxide), webhook and long polling;
 //! - [`whatsapp`]: the WhatsApp Cloud API adapter (reqwest), its 24-hour window and webhook.
@@ -19,6 +20,7 @@ pub mod identity;
 pub mod inbox;
 pub mod message;
 pub mod router;
+pub mod setup;
 pub mod slack;
 pub mod telegram;
 pub mod whatsapp;

@@ -28,16 +28,18 @@ pub fn router(app: AppState) -> Router {
     let webhooks = Router::new()
         .route("/webhooks/alertmanager", post(alertmanager::receive))
         .layer(DefaultBodyLimit::max(app.max_body_bytes));
+    let channels = app.channel_routes.clone();
     Router::new()
         .merge(webhooks)
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))
+        .with_state(app.clone())
+        .merge(channels)
         // 503, not 408: Alertmanager retries 5xx and drops every 4xx.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             app.request_timeout,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(app)
 }

@@ -14,6 +14,7 @@ mod telegram;
 #[path = "../doubles/whatsapp/mod.rs"]
 mod whatsapp;
 
+mod endpoints;
 mod failover;
 mod first_answer;
 mod harness;
