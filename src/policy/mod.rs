@@ -7,9 +7,13 @@
 //! Nothing here calls the Kubernetes API: live state arrives as plain data.
 
 pub mod action;
+pub mod decision;
 pub mod error;
+pub mod matrix;
 pub mod taxonomy;
 
 pub use self::action::{ActionClass, ActionName};
+pub use self::decision::{ActionTarget, Decision, DecisionContext, IncidentFacts, Mode, PlannedAction, Reason};
 pub use self::error::LoadError;
+pub use self::matrix::PolicyMatrix;
 pub use self::taxonomy::Taxonomy;
