@@ -9,7 +9,9 @@
 pub mod action;
 pub mod decision;
 pub mod error;
+mod hygiene;
 pub mod matrix;
+pub mod runbook;
 pub mod taxonomy;
 
 pub use self::action::{ActionClass, ActionName};
