@@ -11,6 +11,7 @@ pub mod decision;
 pub mod error;
 mod hygiene;
 pub mod matrix;
+pub mod rules;
 pub mod runbook;
 pub mod taxonomy;
 
