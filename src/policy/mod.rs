@@ -1,22 +1,111 @@
 //! Policy: what the bot may do about an incident, and why.
 //!
+//! The one entry point is [`Policy::decide`]: incident facts and live context in, a
+//! [`Decision`] out — a mode (`manual`, `suggest`, `approval_required`, `auto_execute`), the
+//! action and target, and a sentence for every step that shaped it. Decisions are pure: live
+//! state (evidence, cooldowns, history) arrives as plain data, and nothing here calls the
+//! Kubernetes API.
+//!
 //! - [`taxonomy`]: the incident classes as data (signals, hypotheses, allowed actions);
 //! - [`action`] and [`matrix`]: action classes and the environment overlays;
-//! - [`decision`] and [`decide`]: the pure decision engine;
+//! - [`runbook`] and [`rules`]: what service owners and operators add;
+//! - [`decision`]: the engine's inputs and output;
+//! - `load` and `record` (as they land): reading it all from the settings; auditing.
 //!
-//! Nothing here calls the Kubernetes API: live state arrives as plain data.
+//! Resolution order: built-in taxonomy → built-in defaults → environment overlay → runbook and
+//! operator rules → hard safety constraints, which always win (see `constraints`).
 
 pub mod action;
+mod candidate;
+mod constraints;
+mod decide;
 pub mod decision;
 pub mod error;
+mod guardrails;
 mod hygiene;
 pub mod matrix;
 pub mod rules;
 pub mod runbook;
 pub mod taxonomy;
 
+use std::collections::BTreeSet;
+
 pub use self::action::{ActionClass, ActionName};
-pub use self::decision::{ActionTarget, Decision, DecisionContext, IncidentFacts, Mode, PlannedAction, Reason};
+pub use self::candidate::target_for;
+pub use self::decide::effective_confidence;
+pub use self::decision::{
+    ActionTarget, Decision, DecisionContext, EvidenceSummary, GuardrailState, IncidentFacts, Mode,
+    PastExecution, PlannedAction, Reason,
+};
 pub use self::error::LoadError;
 pub use self::matrix::PolicyMatrix;
+pub use self::rules::{OperatorRule, RuleSet};
+pub use self::runbook::{Runbook, RunbookSet};
 pub use self::taxonomy::Taxonomy;
+use crate::domain::ActionKind;
+
+/// Everything a decision reads besides the incident: taxonomy, matrix, runbooks, operator
+/// rules, and which actions ops has enabled.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    taxonomy: Taxonomy,
+    matrix: PolicyMatrix,
+    runbooks: Vec<Runbook>,
+    rules: RuleSet,
+    enabled: BTreeSet<ActionKind>,
+}
+
+impl Policy {
+    /// A policy from validated parts, with every action enabled.
+    pub fn new(taxonomy: Taxonomy, matrix: PolicyMatrix, runbooks: Vec<Runbook>, rules: RuleSet) -> Self {
+        Self {
+            taxonomy,
+            matrix,
+            runbooks,
+            rules,
+            enabled: ActionKind::ALL.into_iter().collect(),
+        }
+    }
+
+    /// The built-in taxonomy and matrix, no runbooks, no rules.
+    pub fn builtin() -> Self {
+        Self::new(Taxonomy::builtin(), PolicyMatrix::builtin(), Vec::new(), RuleSet::default())
+    }
+
+    /// Only these actions may be proposed for running (`ops.actions`); others are suggested.
+    pub fn with_enabled_actions(mut self, enabled: impl IntoIterator<Item = ActionKind>) -> Self {
+        self.enabled = enabled.into_iter().collect();
+        self
+    }
+
+    /// Decides what the bot may do about an incident.
+    ///
+    /// # Guarantees
+    /// Pure and deterministic: the same inputs give the same decision. A human-only action is
+    /// never the decision's action; a disruptive action, a shadow runbook's action, or an action
+    /// on less than high confidence is never `auto_execute`; `manual` carries no action; every
+    /// step that changed the mode left a reason.
+    pub fn decide(&self, facts: &IncidentFacts, context: &DecisionContext) -> Decision {
+        self.decide_inner(facts, context)
+    }
+
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
+    pub fn matrix(&self) -> &PolicyMatrix {
+        &self.matrix
+    }
+
+    pub fn runbooks(&self) -> &[Runbook] {
+        &self.runbooks
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+}
+
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod decide_tests;
