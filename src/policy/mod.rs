@@ -109,3 +109,11 @@ impl Policy {
 #[cfg(test)]
 #[path = "decide_tests.rs"]
 mod decide_tests;
+
+#[cfg(test)]
+#[path = "table_tests.rs"]
+mod table_tests;
+
+#[cfg(test)]
+#[path = "constraint_props.rs"]
+mod constraint_props;
