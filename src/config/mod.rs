@@ -8,12 +8,14 @@
 mod channels;
 mod load;
 mod ops;
+mod policy;
 mod secret;
 mod settings;
 mod validate;
 
 pub use channels::{ChannelSettings, SlackSettings, TelegramSettings, WhatsAppSettings};
 pub use load::{ConfigError, LoadedSettings, load, load_from};
+pub use policy::PolicySettings;
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};
 pub use secret::{MASK, Secret};
 pub use settings::*;

@@ -101,5 +101,6 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
         }
     }
     problems.extend(super::ops::validate(&settings.ops));
+    problems.extend(super::policy::validate(&settings.policy));
     problems
 }

@@ -71,7 +71,7 @@ fn runbook(template: Runbook) -> impl Strategy<Value = Runbook> {
         any_action(),
         prop::sample::select(vec![None, Some(0u32), Some(3)]),
         any_mode(),
-        any::<bool>(),
+        prop::option::of(any::<bool>()),
         prop::collection::vec(any_type(), 1..3),
         any_confidence(),
         0u32..3,

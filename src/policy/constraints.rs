@@ -60,7 +60,7 @@ pub(super) fn enforce(
             .runbook
             .as_ref()
             .and_then(|name| policy.runbooks.iter().find(|r| &r.name == name))
-            .filter(|r| r.spec.shadow);
+            .filter(|r| policy.is_shadow(r, facts.environment));
         if let Some(runbook) = shadow
             && decision.mode > Mode::Manual
         {

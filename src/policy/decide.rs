@@ -170,6 +170,9 @@ impl Policy {
             draft.cap(most, || format!("runbook {} allows at most {most}", runbook.name));
         }
         rule_caps(rules, facts, ctx, draft);
+        if let Some(most) = self.ceilings.get(&facts.environment).copied() {
+            draft.cap(most, || format!("settings: {here} allows at most {most}"));
+        }
         confidence_caps(facts, ctx, draft);
         if !self.enabled.contains(&action.kind) {
             draft.cap(Mode::Suggest, || format!("suggest only: {} is not enabled in ops.actions", action.kind));

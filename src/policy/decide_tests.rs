@@ -249,7 +249,7 @@ fn decide_lets_a_rule_allowlist_containment_in_production() {
 fn decide_never_scales_a_workload_to_zero_automatically_unless_allowlisted() {
     let mut runbooks = shipped_runbooks();
     let rb = runbooks.iter_mut().find(|r| r.name == "crashloop-delete-pod").unwrap();
-    rb.spec.shadow = false;
+    rb.spec.shadow = Some(false);
     rb.spec.action = runbook::RunbookAction { kind: ActionName::Scale, replicas: Some(0) };
     let policy = Policy::new(Taxonomy::builtin(), PolicyMatrix::builtin(), runbooks, RuleSet::default());
     let mut f = crashloop(Environment::Demo, Confidence::High);

@@ -23,12 +23,14 @@ pub mod decision;
 pub mod error;
 mod guardrails;
 mod hygiene;
+pub mod load;
 pub mod matrix;
+pub mod record;
 pub mod rules;
 pub mod runbook;
 pub mod taxonomy;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use self::action::{ActionClass, ActionName};
 pub use self::candidate::target_for;
@@ -43,6 +45,7 @@ pub use self::rules::{OperatorRule, RuleSet};
 pub use self::runbook::{Runbook, RunbookSet};
 pub use self::taxonomy::Taxonomy;
 use crate::domain::ActionKind;
+use crate::incidents::model::Environment;
 
 /// Everything a decision reads besides the incident: taxonomy, matrix, runbooks, operator
 /// rules, and which actions ops has enabled.
@@ -53,6 +56,9 @@ pub struct Policy {
     runbooks: Vec<Runbook>,
     rules: RuleSet,
     enabled: BTreeSet<ActionKind>,
+    shadow_by_default: bool,
+    shadow_environments: Vec<Environment>,
+    ceilings: BTreeMap<Environment, Mode>,
 }
 
 impl Policy {
@@ -64,7 +70,29 @@ impl Policy {
             runbooks,
             rules,
             enabled: ActionKind::ALL.into_iter().collect(),
+            shadow_by_default: true,
+            shadow_environments: Vec::new(),
+            ceilings: BTreeMap::new(),
         }
+    }
+
+    /// Whether runbooks that do not say `shadow:` are in shadow mode (default true), and the
+    /// environments where every runbook is.
+    pub fn with_shadow(mut self, by_default: bool, environments: Vec<Environment>) -> Self {
+        self.shadow_by_default = by_default;
+        self.shadow_environments = environments;
+        self
+    }
+
+    /// The most the bot may do per environment (tightens only).
+    pub fn with_ceilings(mut self, ceilings: BTreeMap<Environment, Mode>) -> Self {
+        self.ceilings = ceilings;
+        self
+    }
+
+    /// Whether `runbook` only records what it would do in `environment`.
+    pub fn is_shadow(&self, runbook: &Runbook, environment: Environment) -> bool {
+        runbook.spec.shadow.unwrap_or(self.shadow_by_default) || self.shadow_environments.contains(&environment)
     }
 
     /// The built-in taxonomy and matrix, no runbooks, no rules.

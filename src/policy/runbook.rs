@@ -163,8 +163,9 @@ pub struct RunbookSpec {
     /// lower it, never raise it.
     pub decision_mode: Mode,
     /// Record what would have been done, without doing it, until the runbook earns promotion.
+    /// Unset: `policy.shadow_by_default` decides (true unless configured otherwise).
     #[serde(default)]
-    pub shadow: bool,
+    pub shadow: Option<bool>,
     pub triggers: Triggers,
     #[serde(default)]
     pub scope: RunbookScope,

@@ -20,7 +20,8 @@ fn shipped_runbooks_all_load() {
     assert!(set.rejected.is_empty(), "{:?}", set.rejected);
     let names: Vec<&str> = set.runbooks.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["batch-suspend-cronjob", "crashloop-delete-pod", "stuck-rollout-rollback"]);
-    assert!(set.runbooks[1].spec.shadow);
+    assert_eq!(set.runbooks[1].spec.shadow, Some(true));
+    assert_eq!(set.runbooks[2].spec.shadow, Some(false));
 }
 
 #[test]
