@@ -123,13 +123,14 @@ impl Policy {
     }
 }
 
-/// The fix the taxonomy names that the bot will not run itself, if any.
+/// A fix the taxonomy offers for the class that the bot does not run itself (reconcile a
+/// release, drain a node), if any. Human-only actions are never recommended: they are listed
+/// so that nothing runs them, not as a fix.
 pub(super) fn recommendation(class: &IncidentClass) -> Option<ActionName> {
     class
         .auto_allowed
         .iter()
         .chain(&class.approval_required)
-        .chain(&class.human_only)
         .find(|name| name.executable().is_none())
         .copied()
 }

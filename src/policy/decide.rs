@@ -71,14 +71,13 @@ impl Policy {
         decision.severity = severity(class, facts, &rules);
         let mut draft = Draft { mode: Mode::Manual, reasons: Vec::new() };
         draft.say(format!(
-            "{} ({:?} domain) in {}, severity {}, confidence {}",
+            "{} ({} domain) in {}, severity {}, confidence {}",
             class.id.as_str(),
-            class.domain,
+            class.domain.as_str(),
             env(facts.environment),
             format!("{:?}", decision.severity).to_lowercase(),
             band(facts.confidence),
         ));
-        decision.recommendation = recommendation(class).map(|name| name.to_string());
         if self.suppressed(ctx, &mut draft) {
             decision.suppressed = true;
         } else if let Some(rule) = rules.iter().find(|r| r.enabled == Some(false)) {
@@ -94,7 +93,10 @@ impl Policy {
                     self.judge(&candidate, class, facts, ctx, &rules, &mut draft, &mut decision);
                     decision.action = Some(candidate.action);
                 }
-                None => no_candidate(&decision, &mut draft),
+                None => {
+                    decision.recommendation = recommendation(class).map(|name| name.to_string());
+                    no_candidate(&decision, &mut draft);
+                }
             }
         }
         decision.mode = draft.mode;
@@ -201,17 +203,12 @@ fn severity(class: &IncidentClass, facts: &IncidentFacts, rules: &[&OperatorRule
 
 fn no_candidate(decision: &Decision, draft: &mut Draft) {
     match &decision.recommendation {
-        Some(fix) if !fix_is_human_only(fix) => {
+        Some(fix) => {
             draft.mode = Mode::Suggest;
             draft.say(format!("suggest: {fix} is the likely fix; it is not a cluster action the bot runs"));
         }
-        Some(fix) => draft.say(format!("manual: {fix} is human-only")),
         None => draft.say("manual: no action of the taxonomy fits the alert's scope".into()),
     }
-}
-
-fn fix_is_human_only(fix: &str) -> bool {
-    ActionName::ALL.iter().any(|n| n.as_str() == fix && n.is_human_only())
 }
 
 fn taxonomy_caps(class: &IncidentClass, name: ActionName, draft: &mut Draft) {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::decision::Decision;
+use super::decision::{Decision, DecisionContext, IncidentFacts};
 use super::rules::{OperatorRule, RuleSet};
 use crate::audit::{Actor, AuditEntry, AuditId, AuditKind, AuditLog};
 use crate::incidents::IncidentId;
@@ -24,10 +24,12 @@ const RULES_KEY: &str = "policy:rules";
 /// Compare-and-set attempts before giving up on recording rule changes.
 const MAX_ATTEMPTS: usize = 16;
 
-/// One decision as the decisions log keeps it.
+/// One decision as the decisions log keeps it: with its inputs, so it can be replayed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedDecision {
     pub incident: IncidentId,
+    pub facts: IncidentFacts,
+    pub context: DecisionContext,
     pub decision: Decision,
 }
 
@@ -44,7 +46,8 @@ impl PolicyAudit {
     }
 
     /// Records a decision in the incident's trail (kind `policy_decision`, every reason in
-    /// `reason`, the whole decision in `detail`) and in the decisions log.
+    /// `reason`, the whole decision in `detail`) and, with the facts and context it was made
+    /// from, in the decisions log.
     ///
     /// # Errors
     /// When the store fails; the trail record is written first, so an error after it leaves
@@ -52,24 +55,36 @@ impl PolicyAudit {
     ///
     /// # Idempotency
     /// None: recording twice writes two records (a later decision is a new fact).
-    pub async fn record_decision(&self, incident: &IncidentId, decision: &Decision, actor: Actor) -> Result<AuditId, StoreError> {
+    pub async fn record_decision(
+        &self,
+        incident: &IncidentId,
+        facts: &IncidentFacts,
+        context: &DecisionContext,
+        decision: &Decision,
+        actor: Actor,
+    ) -> Result<AuditId, StoreError> {
         let mut entry = AuditEntry::new(AuditKind::PolicyDecision, actor, decision.summary())
             .with_detail(serde_json::to_value(decision).unwrap_or_default());
         if let Some(action) = &decision.action {
             entry = entry.with_action(action.kind.as_str()).with_target(action.target.to_string());
         }
         let id = self.audit.record(incident, entry).await?;
-        let record = RecordedDecision { incident: incident.clone(), decision: decision.clone() };
+        let record = RecordedDecision {
+            incident: incident.clone(),
+            facts: facts.clone(),
+            context: context.clone(),
+            decision: decision.clone(),
+        };
         let value = serde_json::to_vec(&record).map_err(|e| corrupt(DECISIONS_LOG, e))?;
         self.store.append(DECISIONS_LOG, &value).await?;
         Ok(id)
     }
 
-    /// The decisions recorded since `since`, oldest first; the latest per incident wins.
+    /// The decisions recorded since `since`; the latest per incident wins.
     ///
     /// # Errors
     /// When the store fails or a record cannot be read.
-    pub async fn decisions_since(&self, since: DateTime<Utc>) -> Result<BTreeMap<IncidentId, Decision>, StoreError> {
+    pub async fn decisions_since(&self, since: DateTime<Utc>) -> Result<BTreeMap<IncidentId, RecordedDecision>, StoreError> {
         let start = u64::try_from(since.timestamp_millis()).unwrap_or(0);
         let mut after = Some(LogId::new(start.saturating_sub(1), u64::MAX));
         let mut found = BTreeMap::new();
@@ -79,7 +94,7 @@ impl PolicyAudit {
             for entry in page {
                 after = Some(entry.id);
                 let record: RecordedDecision = serde_json::from_slice(&entry.value).map_err(|e| corrupt(DECISIONS_LOG, e))?;
-                found.insert(record.incident, record.decision);
+                found.insert(record.incident.clone(), record);
             }
             if done {
                 return Ok(found);

@@ -54,15 +54,17 @@ async fn decisions_are_audited_and_replayable() {
         crate::incidents::model::Confidence::High,
         crate::policy::decide_tests::scope("payments", "Deployment", "checkout"),
     );
-    let decision = policy.decide(&facts, &crate::policy::DecisionContext::quiet(Utc::now(), 2));
+    let context = crate::policy::DecisionContext::quiet(Utc::now(), 2);
+    let decision = policy.decide(&facts, &context);
     let incident = IncidentId::generate();
     let before = Utc::now() - chrono::Duration::seconds(1);
-    audit.record_decision(&incident, &decision, Actor::robot_sre()).await.unwrap();
+    audit.record_decision(&incident, &facts, &context, &decision, Actor::robot_sre()).await.unwrap();
     let trail = AuditLog::new(store.clone()).trail(&incident).await.unwrap();
     assert_eq!(trail[0].entry.kind, AuditKind::PolicyDecision);
     assert_eq!(trail[0].entry.reason, decision.summary());
     assert_eq!(trail[0].entry.target.as_deref(), Some("payments/Deployment/checkout"));
     let replay = audit.decisions_since(before).await.unwrap();
-    assert_eq!(replay.get(&incident), Some(&decision));
+    let replayed = replay.get(&incident).unwrap();
+    assert_eq!((&replayed.decision, &replayed.facts, &replayed.context), (&decision, &facts, &context));
     assert!(audit.decisions_since(Utc::now() + chrono::Duration::seconds(5)).await.unwrap().is_empty());
 }

@@ -35,6 +35,22 @@ pub enum DomainId {
     OperatorChannels,
 }
 
+impl DomainId {
+    /// The snake_case name used in config and reasons.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainId::Infrastructure => "infrastructure",
+            DomainId::RuntimeServices => "runtime_services",
+            DomainId::ApplicationServices => "application_services",
+            DomainId::NetworkIngress => "network_ingress",
+            DomainId::GoldenSignals => "golden_signals",
+            DomainId::IdentitySecurity => "identity_security",
+            DomainId::ReleaseConfiguration => "release_configuration",
+            DomainId::OperatorChannels => "operator_channels",
+        }
+    }
+}
+
 /// One domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
