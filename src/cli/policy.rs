@@ -60,8 +60,19 @@ pub async fn run(loaded: LoadedSettings, command: PolicyCommand) -> anyhow::Resu
         eprintln!("warning: runbook rejected: {rejected}");
     }
     match command {
-        PolicyCommand::Explain { alert, env, checks, labels, json } => {
-            let options = Explain { env, checks, labels, json };
+        PolicyCommand::Explain {
+            alert,
+            env,
+            checks,
+            labels,
+            json,
+        } => {
+            let options = Explain {
+                env,
+                checks,
+                labels,
+                json,
+            };
             explain(loaded, &policy.policy, &alert, options)
         }
         PolicyCommand::Test { since } => replay(&loaded, &policy.policy, since).await,
@@ -75,13 +86,23 @@ struct Explain {
     json: bool,
 }
 
-fn explain(loaded: LoadedSettings, policy: &Policy, path: &PathBuf, options: Explain) -> anyhow::Result<()> {
-    let body = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let notification = Notification::parse(&body).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let environment = match &options.env {
-        Some(name) => Some(Environment::parse(name).ok_or_else(|| anyhow::anyhow!("--env {name:?}: use demo, staging or production"))?),
-        None => None,
-    };
+fn explain(
+    loaded: LoadedSettings,
+    policy: &Policy,
+    path: &PathBuf,
+    options: Explain,
+) -> anyhow::Result<()> {
+    let body =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let notification =
+        Notification::parse(&body).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let environment =
+        match &options.env {
+            Some(name) => Some(Environment::parse(name).ok_or_else(|| {
+                anyhow::anyhow!("--env {name:?}: use demo, staging or production")
+            })?),
+            None => None,
+        };
     let mut context = DecisionContext::quiet(Utc::now(), options.checks);
     context.guardrails.target_labels = target_labels(&loaded, &options.labels)?;
     let triage = triage(loaded);
@@ -89,7 +110,13 @@ fn explain(loaded: LoadedSettings, policy: &Policy, path: &PathBuf, options: Exp
     for alert in &notification.alerts {
         if alert.status == AlertStatus::Resolved {
             if !options.json {
-                println!("alert {} is resolved: nothing to decide", alert.labels.get("alertname").map_or("(unnamed)", String::as_str));
+                println!(
+                    "alert {} is resolved: nothing to decide",
+                    alert
+                        .labels
+                        .get("alertname")
+                        .map_or("(unnamed)", String::as_str)
+                );
             }
             continue;
         }
@@ -104,7 +131,12 @@ fn explain(loaded: LoadedSettings, policy: &Policy, path: &PathBuf, options: Exp
         };
         let decision = policy.decide(&facts, &context);
         if !options.json {
-            print_explained(alert.labels.get("alertname"), &assessment.classification.reason, &facts, &decision);
+            print_explained(
+                alert.labels.get("alertname"),
+                &assessment.classification.reason,
+                &facts,
+                &decision,
+            );
         }
         decisions.push(serde_json::json!({ "facts": facts, "decision": decision }));
     }
@@ -119,7 +151,10 @@ fn explain(loaded: LoadedSettings, policy: &Policy, path: &PathBuf, options: Exp
     Ok(())
 }
 
-fn target_labels(loaded: &LoadedSettings, given: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+fn target_labels(
+    loaded: &LoadedSettings,
+    given: &[String],
+) -> anyhow::Result<BTreeMap<String, String>> {
     if given.is_empty() {
         let opt_in = &loaded.settings.ops.opt_in_label;
         return Ok(BTreeMap::from([(opt_in.key.clone(), opt_in.value.clone())]));
@@ -151,12 +186,21 @@ fn triage(loaded: LoadedSettings) -> Triage {
     }
 }
 
-fn print_explained(alertname: Option<&String>, classified: &str, facts: &IncidentFacts, d: &Decision) {
+fn print_explained(
+    alertname: Option<&String>,
+    classified: &str,
+    facts: &IncidentFacts,
+    d: &Decision,
+) {
     println!("alert {}", alertname.map_or("(unnamed)", String::as_str));
     println!("  classified: {classified}");
     println!("  decision:   {}", d.mode);
     if let Some(action) = &d.action {
-        let source = action.runbook.as_deref().map(|r| format!(" (runbook {r})")).unwrap_or_default();
+        let source = action
+            .runbook
+            .as_deref()
+            .map(|r| format!(" (runbook {r})"))
+            .unwrap_or_default();
         println!("  action:     {action}{source}");
     }
     if let Some(fix) = &d.recommendation {
@@ -188,7 +232,9 @@ fn print_explained(alertname: Option<&String>, classified: &str, facts: &Inciden
 async fn replay(loaded: &LoadedSettings, policy: &Policy, since: Duration) -> anyhow::Result<()> {
     let store = super::shared_store(loaded)?;
     let from = Utc::now() - chrono::Duration::from_std(since)?;
-    let recorded = PolicyAudit::new(store.clone()).decisions_since(from).await?;
+    let recorded = PolicyAudit::new(store.clone())
+        .decisions_since(from)
+        .await?;
     let (mut changed, mut same) = (0, 0);
     for (id, record) in &recorded {
         let now = policy.decide(&record.facts, &record.context);
@@ -197,7 +243,11 @@ async fn replay(loaded: &LoadedSettings, policy: &Policy, since: Duration) -> an
             continue;
         }
         changed += 1;
-        println!("{id}  {}  {}", record.facts.incident_type.as_str(), describe_change(&record.decision, &now));
+        println!(
+            "{id}  {}  {}",
+            record.facts.incident_type.as_str(),
+            describe_change(&record.decision, &now)
+        );
         for reason in &now.reasons {
             println!("    now: {reason}");
         }
@@ -208,16 +258,28 @@ async fn replay(loaded: &LoadedSettings, policy: &Policy, since: Duration) -> an
         if recorded.contains_key(&id) {
             continue;
         }
-        let Some((incident, _)) = repository.load(&id).await? else { continue };
+        let Some((incident, _)) = repository.load(&id).await? else {
+            continue;
+        };
         if incident.first_seen < from {
             continue;
         }
         fresh += 1;
         let checks = if incident.evidence.is_some() { 1 } else { 0 };
-        let decision = policy.decide(&IncidentFacts::of(&incident), &DecisionContext::quiet(Utc::now(), checks));
-        println!("{id}  {}  no decision recorded; now {}", incident.incident_type.as_str(), outcome(&decision));
+        let decision = policy.decide(
+            &IncidentFacts::of(&incident),
+            &DecisionContext::quiet(Utc::now(), checks),
+        );
+        println!(
+            "{id}  {}  no decision recorded; now {}",
+            incident.incident_type.as_str(),
+            outcome(&decision)
+        );
     }
-    println!("replayed {} recorded decision(s): {changed} would change, {same} unchanged; {fresh} open incident(s) without a recorded decision", recorded.len());
+    println!(
+        "replayed {} recorded decision(s): {changed} would change, {same} unchanged; {fresh} open incident(s) without a recorded decision",
+        recorded.len()
+    );
     Ok(())
 }
 
@@ -244,8 +306,13 @@ pub fn check_config(loaded: &LoadedSettings) -> ExitCode {
             eprintln!("error: the policy is invalid:\n{}", lines(&errors));
             ExitCode::from(BAD_POLICY)
         }
-        Ok(LoadedPolicy { rejected_runbooks, .. }) if !rejected_runbooks.is_empty() => {
-            eprintln!("error: runbooks rejected (the others would load):\n{}", lines(&rejected_runbooks));
+        Ok(LoadedPolicy {
+            rejected_runbooks, ..
+        }) if !rejected_runbooks.is_empty() => {
+            eprintln!(
+                "error: runbooks rejected (the others would load):\n{}",
+                lines(&rejected_runbooks)
+            );
             ExitCode::from(BAD_POLICY)
         }
         Ok(LoadedPolicy { policy, .. }) => {
@@ -258,7 +325,9 @@ pub fn check_config(loaded: &LoadedSettings) -> ExitCode {
                 policy.rules().rules.len(),
             );
             if loaded.settings.policy.cluster_runbooks {
-                println!("note: RemediationRunbook resources in the cluster are read by `serve`, not checked here");
+                println!(
+                    "note: RemediationRunbook resources in the cluster are read by `serve`, not checked here"
+                );
             }
             ExitCode::SUCCESS
         }
@@ -266,5 +335,9 @@ pub fn check_config(loaded: &LoadedSettings) -> ExitCode {
 }
 
 fn lines(errors: &[crate::policy::LoadError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }

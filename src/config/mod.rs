@@ -15,7 +15,7 @@ mod validate;
 
 pub use channels::{ChannelSettings, SlackSettings, TelegramSettings, WhatsAppSettings};
 pub use load::{ConfigError, LoadedSettings, load, load_from};
-pub use policy::PolicySettings;
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};
+pub use policy::PolicySettings;
 pub use secret::{MASK, Secret};
 pub use settings::*;

@@ -61,7 +61,10 @@ pub(super) fn validate(policy: &PolicySettings) -> Vec<(String, String)> {
         ("policy.rules", &policy.rules),
     ] {
         if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
-            problems.push((key.to_owned(), "is empty; remove the key to leave it unset".to_owned()));
+            problems.push((
+                key.to_owned(),
+                "is empty; remove the key to leave it unset".to_owned(),
+            ));
         }
     }
     problems

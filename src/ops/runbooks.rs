@@ -22,7 +22,10 @@ pub const GROUP: &str = "robot-sre.io";
 ///
 /// # Idempotency
 /// Read-only.
-pub async fn cluster_runbooks(cluster: &Cluster, taxonomy: &Taxonomy) -> Result<Option<RunbookSet>, OpsError> {
+pub async fn cluster_runbooks(
+    cluster: &Cluster,
+    taxonomy: &Taxonomy,
+) -> Result<Option<RunbookSet>, OpsError> {
     let client = cluster.client().clone();
     let discovered = cluster
         .call("discover", "API group robot-sre.io", async move {
@@ -41,7 +44,11 @@ pub async fn cluster_runbooks(cluster: &Cluster, taxonomy: &Taxonomy) -> Result<
     };
     let api = cluster.dynamic(&resource, None);
     let list = cluster
-        .call("list", "RemediationRunbooks", api.list(&ListParams::default()))
+        .call(
+            "list",
+            "RemediationRunbooks",
+            api.list(&ListParams::default()),
+        )
         .await?;
     let mut set = RunbookSet::default();
     for object in list.items {
@@ -71,7 +78,13 @@ pub fn parse(object: DynamicObject, taxonomy: &Taxonomy) -> RunbookSet {
         .map_err(|error| vec![LoadError::new(origin.clone(), "", error.to_string())])
         .and_then(|value| runbook::parse_value(value, &origin, taxonomy));
     match parsed {
-        Ok(runbook) => RunbookSet { runbooks: vec![runbook], rejected: Vec::new() },
-        Err(rejected) => RunbookSet { runbooks: Vec::new(), rejected },
+        Ok(runbook) => RunbookSet {
+            runbooks: vec![runbook],
+            rejected: Vec::new(),
+        },
+        Err(rejected) => RunbookSet {
+            runbooks: Vec::new(),
+            rejected,
+        },
     }
 }

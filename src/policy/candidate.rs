@@ -30,24 +30,40 @@ pub fn target_for(kind: ActionKind, scope: &ResourceScope) -> Result<ActionTarge
             .map(|w| w.name.to_string())
     };
     let (target_kind, name) = match kind {
-        ActionKind::Restart | ActionKind::Rollback | ActionKind::Scale => ("Deployment", workload("Deployment")),
+        ActionKind::Restart | ActionKind::Rollback | ActionKind::Scale => {
+            ("Deployment", workload("Deployment"))
+        }
         ActionKind::DeletePod => ("Pod", scope.pod.as_ref().map(ToString::to_string)),
         ActionKind::SuspendCronjob | ActionKind::ResumeCronjob => ("CronJob", workload("CronJob")),
         ActionKind::Cordon | ActionKind::Uncordon => {
             let name = scope.node.as_ref().map(ToString::to_string);
             return name
-                .map(|name| ActionTarget { kind: "Node".into(), namespace: None, name })
+                .map(|name| ActionTarget {
+                    kind: "Node".into(),
+                    namespace: None,
+                    name,
+                })
                 .ok_or_else(|| format!("{kind} needs a node in the alert's scope"));
         }
         ActionKind::Cleanup => {
             return namespace
-                .map(|ns| ActionTarget { kind: "Namespace".into(), name: ns.to_string(), namespace: Some(ns) })
+                .map(|ns| ActionTarget {
+                    kind: "Namespace".into(),
+                    name: ns.to_string(),
+                    namespace: Some(ns),
+                })
                 .ok_or_else(|| format!("{kind} needs a namespace in the alert's scope"));
         }
     };
     match (namespace, name) {
-        (Some(namespace), Some(name)) => Ok(ActionTarget { kind: target_kind.into(), namespace: Some(namespace), name }),
-        _ => Err(format!("{kind} needs a namespace and a {target_kind} in the alert's scope")),
+        (Some(namespace), Some(name)) => Ok(ActionTarget {
+            kind: target_kind.into(),
+            namespace: Some(namespace),
+            name,
+        }),
+        _ => Err(format!(
+            "{kind} needs a namespace and a {target_kind} in the alert's scope"
+        )),
     }
 }
 
@@ -62,19 +78,36 @@ fn mismatch(runbook: &Runbook, facts: &IncidentFacts, ctx: &DecisionContext) -> 
             band(t.minimum_confidence)
         ));
     }
-    let alertname = facts.labels.get("alertname").map(String::as_str).unwrap_or("");
+    let alertname = facts
+        .labels
+        .get("alertname")
+        .map(String::as_str)
+        .unwrap_or("");
     if !t.symptoms.is_empty() && !t.symptoms.iter().any(|s| s == alertname) {
         return Some(format!("alert {alertname:?} is not one of its symptoms"));
     }
     let scope = &spec.scope;
     if !scope.environments.is_empty() && !scope.environments.contains(&facts.environment) {
-        return Some(format!("environment {} is outside its scope", env(facts.environment)));
+        return Some(format!(
+            "environment {} is outside its scope",
+            env(facts.environment)
+        ));
     }
-    if !scope.namespaces.is_empty() && !facts.scope.namespace.as_ref().is_some_and(|ns| scope.namespaces.contains(ns)) {
+    if !scope.namespaces.is_empty()
+        && !facts
+            .scope
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| scope.namespaces.contains(ns))
+    {
         return Some("the namespace is outside its scope".into());
     }
     let labels = &ctx.guardrails.target_labels;
-    if let Some((key, value)) = scope.required_labels.iter().find(|(k, v)| labels.get(*k) != Some(*v)) {
+    if let Some((key, value)) = scope
+        .required_labels
+        .iter()
+        .find(|(k, v)| labels.get(*k) != Some(*v))
+    {
         return Some(format!("the target lacks the label {key}={value}"));
     }
     None
@@ -89,9 +122,15 @@ impl Policy {
         ctx: &DecisionContext,
         reasons: &mut Vec<Reason>,
     ) -> Option<Candidate<'_>> {
-        let triggered = self.runbooks.iter().filter(|r| r.spec.triggers.incident_types.contains(&facts.incident_type));
+        let triggered = self.runbooks.iter().filter(|r| {
+            r.spec
+                .triggers
+                .incident_types
+                .contains(&facts.incident_type)
+        });
         for runbook in triggered {
-            let not_used = |why: String| Reason(format!("runbook {} not used: {why}", runbook.name));
+            let not_used =
+                |why: String| Reason(format!("runbook {} not used: {why}", runbook.name));
             if let Some(why) = mismatch(runbook, facts, ctx) {
                 reasons.push(not_used(why));
                 continue;
@@ -103,9 +142,21 @@ impl Policy {
             };
             match target_for(kind, &facts.scope) {
                 Ok(target) => {
-                    let replicas = runbook.spec.action.replicas.filter(|_| kind == ActionKind::Scale);
-                    let action = PlannedAction { kind, target, replicas, runbook: Some(runbook.name.clone()) };
-                    return Some(Candidate { action, runbook: Some(runbook) });
+                    let replicas = runbook
+                        .spec
+                        .action
+                        .replicas
+                        .filter(|_| kind == ActionKind::Scale);
+                    let action = PlannedAction {
+                        kind,
+                        target,
+                        replicas,
+                        runbook: Some(runbook.name.clone()),
+                    };
+                    return Some(Candidate {
+                        action,
+                        runbook: Some(runbook),
+                    });
                 }
                 Err(why) => reasons.push(not_used(why)),
             }
@@ -115,9 +166,18 @@ impl Policy {
             .filter_map(|name| name.executable())
             // Without a runbook there is no replica count to scale to.
             .filter(|kind| *kind != ActionKind::Scale)
-            .find_map(|kind| target_for(kind, &facts.scope).ok().map(|target| (kind, target)))
+            .find_map(|kind| {
+                target_for(kind, &facts.scope)
+                    .ok()
+                    .map(|target| (kind, target))
+            })
             .map(|(kind, target)| Candidate {
-                action: PlannedAction { kind, target, replicas: None, runbook: None },
+                action: PlannedAction {
+                    kind,
+                    target,
+                    replicas: None,
+                    runbook: None,
+                },
                 runbook: None,
             })
     }

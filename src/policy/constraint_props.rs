@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use super::decide_tests::{now, scope};
 use super::rules::{AllowAuto, RuleMatch};
-use super::runbook::{RunbookAction, Risk};
+use super::runbook::{Risk, RunbookAction};
 use super::taxonomy::Listing;
 use super::*;
 use crate::domain::ResourceName;
@@ -28,19 +28,36 @@ fn any_confidence() -> impl Strategy<Value = Confidence> {
 }
 
 fn any_environment() -> impl Strategy<Value = Environment> {
-    prop::sample::select(vec![Environment::Demo, Environment::Staging, Environment::Production])
+    prop::sample::select(vec![
+        Environment::Demo,
+        Environment::Staging,
+        Environment::Production,
+    ])
 }
 
 fn any_type() -> impl Strategy<Value = IncidentType> {
     prop::sample::select(IncidentType::ALL.to_vec())
 }
 
-const PATTERNS: [&str; 6] = ["*", "demo/*", "Namespace/*", "demo/Deployment/web", "kube-*/*", "*/Pod/*"];
+const PATTERNS: [&str; 6] = [
+    "*",
+    "demo/*",
+    "Namespace/*",
+    "demo/Deployment/web",
+    "kube-*/*",
+    "*/Pod/*",
+];
 
 fn rule() -> impl Strategy<Value = OperatorRule> {
     let allow = prop::collection::vec(
-        (any_action(), prop::sample::subsequence(PATTERNS.to_vec(), 1..3))
-            .prop_map(|(action, p)| AllowAuto { action, resources: p.into_iter().map(String::from).collect() }),
+        (
+            any_action(),
+            prop::sample::subsequence(PATTERNS.to_vec(), 1..3),
+        )
+            .prop_map(|(action, p)| AllowAuto {
+                action,
+                resources: p.into_iter().map(String::from).collect(),
+            }),
         0..3,
     );
     (
@@ -50,20 +67,22 @@ fn rule() -> impl Strategy<Value = OperatorRule> {
         allow,
         prop::option::of(1u64..120),
     )
-        .prop_map(|(enabled, max_mode, min_confidence, allow_auto, minutes)| OperatorRule {
-            id: "generated".into(),
-            version: 1,
-            owner: "prop".into(),
-            description: String::new(),
-            matches: RuleMatch::default(),
-            enabled,
-            max_mode,
-            min_confidence,
-            escalate_severity: Some(Severity::Critical),
-            route: None,
-            cooldown: minutes.map(|m| Duration::from_secs(m * 60)),
-            allow_auto,
-        })
+        .prop_map(
+            |(enabled, max_mode, min_confidence, allow_auto, minutes)| OperatorRule {
+                id: "generated".into(),
+                version: 1,
+                owner: "prop".into(),
+                description: String::new(),
+                matches: RuleMatch::default(),
+                enabled,
+                max_mode,
+                min_confidence,
+                escalate_severity: Some(Severity::Critical),
+                route: None,
+                cooldown: minutes.map(|m| Duration::from_secs(m * 60)),
+                allow_auto,
+            },
+        )
 }
 
 fn runbook(template: Runbook) -> impl Strategy<Value = Runbook> {
@@ -76,25 +95,33 @@ fn runbook(template: Runbook) -> impl Strategy<Value = Runbook> {
         any_confidence(),
         0u32..3,
     )
-        .prop_map(move |(kind, replicas, mode, shadow, types, minimum, min_ready)| {
-            let mut r = template.clone();
-            r.name = format!("rb-{}-{}", kind.as_str().replace('_', "-"), mode.as_str().replace('_', "-"));
-            r.spec.action = RunbookAction { kind, replicas };
-            r.spec.decision_mode = mode;
-            r.spec.risk = Risk::Low;
-            r.spec.shadow = shadow;
-            r.spec.triggers.incident_types = types;
-            r.spec.triggers.minimum_confidence = minimum;
-            r.spec.triggers.symptoms.clear();
-            r.spec.scope = Default::default();
-            r.spec.guardrails.min_ready_replicas = Some(min_ready);
-            r
-        })
+        .prop_map(
+            move |(kind, replicas, mode, shadow, types, minimum, min_ready)| {
+                let mut r = template.clone();
+                r.name = format!(
+                    "rb-{}-{}",
+                    kind.as_str().replace('_', "-"),
+                    mode.as_str().replace('_', "-")
+                );
+                r.spec.action = RunbookAction { kind, replicas };
+                r.spec.decision_mode = mode;
+                r.spec.risk = Risk::Low;
+                r.spec.shadow = shadow;
+                r.spec.triggers.incident_types = types;
+                r.spec.triggers.minimum_confidence = minimum;
+                r.spec.triggers.symptoms.clear();
+                r.spec.scope = Default::default();
+                r.spec.guardrails.min_ready_replicas = Some(min_ready);
+                r
+            },
+        )
 }
 
 fn template() -> Runbook {
     let text = include_str!("../../config/runbooks/stuck-rollout-rollback.yaml");
-    runbook::parse_all(text, "template", &Taxonomy::builtin()).runbooks.remove(0)
+    runbook::parse_all(text, "template", &Taxonomy::builtin())
+        .runbooks
+        .remove(0)
 }
 
 fn any_scope() -> impl Strategy<Value = ResourceScope> {
@@ -102,21 +129,33 @@ fn any_scope() -> impl Strategy<Value = ResourceScope> {
         0 => scope("demo", "Deployment", "web"),
         1 => scope("kube-system", "Deployment", "coredns"),
         2 => scope("batch", "CronJob", "report"),
-        _ => ResourceScope { node: Some(ResourceName::parse("node-1").unwrap()), ..ResourceScope::default() },
+        _ => ResourceScope {
+            node: Some(ResourceName::parse("node-1").unwrap()),
+            ..ResourceScope::default()
+        },
     })
 }
 
 fn context() -> impl Strategy<Value = DecisionContext> {
-    (0u32..4, any::<bool>(), any::<bool>(), prop::option::of(0u32..5)).prop_map(|(checks, contradicts, critical, ready)| {
-        let mut ctx = DecisionContext::quiet(now(), checks);
-        ctx.evidence.contradicts = contradicts;
-        ctx.guardrails.ready_replicas = ready;
-        ctx.guardrails.target_labels = BTreeMap::from([("robot-sre.io/enabled".to_owned(), "true".to_owned())]);
-        if critical {
-            ctx.guardrails.target_labels.insert("robot-sre.io/critical".into(), "true".into());
-        }
-        ctx
-    })
+    (
+        0u32..4,
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::of(0u32..5),
+    )
+        .prop_map(|(checks, contradicts, critical, ready)| {
+            let mut ctx = DecisionContext::quiet(now(), checks);
+            ctx.evidence.contradicts = contradicts;
+            ctx.guardrails.ready_replicas = ready;
+            ctx.guardrails.target_labels =
+                BTreeMap::from([("robot-sre.io/enabled".to_owned(), "true".to_owned())]);
+            if critical {
+                ctx.guardrails
+                    .target_labels
+                    .insert("robot-sre.io/critical".into(), "true".into());
+            }
+            ctx
+        })
 }
 
 proptest! {
@@ -164,7 +203,7 @@ proptest! {
             prop_assert_eq!(effective_confidence(&facts, &ctx), Confidence::High);
             let listing = policy.taxonomy().class(kind).map(|c| c.listing(name));
             prop_assert_eq!(listing, Some(Listing::AutoAllowed));
-            prop_assert!(ctx.guardrails.target_labels.get("robot-sre.io/critical").is_none() || class != ActionClass::Contain,
+            prop_assert!(!ctx.guardrails.target_labels.contains_key("robot-sre.io/critical") || class != ActionClass::Contain,
                 "a critical target was contained automatically: {:?}", d);
         }
     }

@@ -32,12 +32,20 @@ pub(super) fn enforce(
     };
     let class = policy.taxonomy.class(facts.incident_type);
     if facts.incident_type == IncidentType::Unclassified || class.is_none() {
-        lower(&mut decision, Mode::Manual, "hard constraint: unclassified incidents go to a human".into());
+        lower(
+            &mut decision,
+            Mode::Manual,
+            "hard constraint: unclassified incidents go to a human".into(),
+        );
     }
     if let (Some(action), Some(class)) = (decision.action.clone(), class) {
         let name = ActionName::from(action.kind);
         if name.is_human_only() {
-            lower(&mut decision, Mode::Manual, format!("hard constraint: {name} is human-only"));
+            lower(
+                &mut decision,
+                Mode::Manual,
+                format!("hard constraint: {name} is human-only"),
+            );
         }
         let allow: Vec<String> = rules
             .iter()
@@ -46,15 +54,33 @@ pub(super) fn enforce(
             .flat_map(|a| a.resources.iter().cloned())
             .collect();
         let labels = &ctx.guardrails.target_labels;
-        let action_class = policy.matrix.class_of(action.kind, &action.target, action.replicas, labels, &allow);
+        let action_class =
+            policy
+                .matrix
+                .class_of(action.kind, &action.target, action.replicas, labels, &allow);
         if action_class == ActionClass::Disruptive {
-            lower(&mut decision, Mode::ApprovalRequired, "hard constraint: disruptive actions are never automatic".into());
+            lower(
+                &mut decision,
+                Mode::ApprovalRequired,
+                "hard constraint: disruptive actions are never automatic".into(),
+            );
         }
         if effective_confidence(facts, ctx) < Confidence::High {
-            lower(&mut decision, Mode::ApprovalRequired, "hard constraint: automatic actions need high confidence".into());
+            lower(
+                &mut decision,
+                Mode::ApprovalRequired,
+                "hard constraint: automatic actions need high confidence".into(),
+            );
         }
         if class.listing(name) != Listing::AutoAllowed {
-            lower(&mut decision, Mode::ApprovalRequired, format!("hard constraint: {name} is not auto-allowed for {}", facts.incident_type.as_str()));
+            lower(
+                &mut decision,
+                Mode::ApprovalRequired,
+                format!(
+                    "hard constraint: {name} is not auto-allowed for {}",
+                    facts.incident_type.as_str()
+                ),
+            );
         }
         let shadow = action
             .runbook
@@ -66,13 +92,22 @@ pub(super) fn enforce(
         {
             decision.shadow = Some(decision.mode);
             let would = decision.mode;
-            lower(&mut decision, Mode::Suggest, format!("shadow: runbook {} would have chosen {would}; recorded, not run", runbook.name));
+            lower(
+                &mut decision,
+                Mode::Suggest,
+                format!(
+                    "shadow: runbook {} would have chosen {would}; recorded, not run",
+                    runbook.name
+                ),
+            );
         }
     }
-    if decision.mode == Mode::Manual {
-        if let Some(action) = decision.action.take() {
-            decision.recommendation.get_or_insert_with(|| action.to_string());
-        }
+    if decision.mode == Mode::Manual
+        && let Some(action) = decision.action.take()
+    {
+        decision
+            .recommendation
+            .get_or_insert_with(|| action.to_string());
     }
     decision
 }

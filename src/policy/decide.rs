@@ -65,11 +65,16 @@ impl Policy {
             suppressed: false,
         };
         let Some(class) = self.taxonomy.class(facts.incident_type) else {
-            decision.reasons.push(Reason("manual: unclassified incidents always go to a human".into()));
+            decision.reasons.push(Reason(
+                "manual: unclassified incidents always go to a human".into(),
+            ));
             return decision;
         };
         decision.severity = severity(class, facts, &rules);
-        let mut draft = Draft { mode: Mode::Manual, reasons: Vec::new() };
+        let mut draft = Draft {
+            mode: Mode::Manual,
+            reasons: Vec::new(),
+        };
         draft.say(format!(
             "{} ({} domain) in {}, severity {}, confidence {}",
             class.id.as_str(),
@@ -90,7 +95,15 @@ impl Policy {
         } else {
             match self.candidate(class, facts, ctx, &mut draft.reasons) {
                 Some(candidate) => {
-                    self.judge(&candidate, class, facts, ctx, &rules, &mut draft, &mut decision);
+                    self.judge(
+                        &candidate,
+                        class,
+                        facts,
+                        ctx,
+                        &rules,
+                        &mut draft,
+                        &mut decision,
+                    );
                     decision.action = Some(candidate.action);
                 }
                 None => {
@@ -109,7 +122,11 @@ impl Policy {
         let Some(last) = ctx.guardrails.last_decision_at else {
             return false;
         };
-        let within = ctx.now.signed_duration_since(last).to_std().is_ok_and(|age| age < window);
+        let within = ctx
+            .now
+            .signed_duration_since(last)
+            .to_std()
+            .is_ok_and(|age| age < window);
         if within {
             draft.say(format!(
                 "suppressed: duplicate within {} (decided at {})",
@@ -136,40 +153,69 @@ impl Policy {
         let name = ActionName::from(action.kind);
         let labels = &ctx.guardrails.target_labels;
         let allow = rule_allowlist(rules, name);
-        let action_class = self.matrix.class_of(action.kind, &action.target, action.replicas, labels, &allow);
+        let action_class =
+            self.matrix
+                .class_of(action.kind, &action.target, action.replicas, labels, &allow);
         let source = match candidate.runbook {
             Some(runbook) => format!("runbook {}", runbook.name),
             None => format!("the taxonomy of {}", class.id.as_str()),
         };
-        draft.say(format!("candidate: {action} ({action_class} class, from {source})"));
+        draft.say(format!(
+            "candidate: {action} ({action_class} class, from {source})"
+        ));
         // Built-in default, then the environment overlay replaces it.
-        let default = self.matrix.defaults.get(&action_class).copied().unwrap_or(Mode::ApprovalRequired);
+        let default = self
+            .matrix
+            .defaults
+            .get(&action_class)
+            .copied()
+            .unwrap_or(Mode::ApprovalRequired);
         draft.mode = self.matrix.mode(facts.environment, action_class);
         let here = env(facts.environment);
         if self.matrix.auto_action(facts.environment, name) && draft.mode < Mode::AutoExecute {
             draft.mode = Mode::AutoExecute;
-            draft.say(format!("{}: {name} is a safe, idempotent act in {here}", phrase(draft.mode)));
+            draft.say(format!(
+                "{}: {name} is a safe, idempotent act in {here}",
+                phrase(draft.mode)
+            ));
         } else if draft.mode != default {
-            draft.say(format!("{}: {action_class} class in {here} (default {default})", phrase(draft.mode)));
+            draft.say(format!(
+                "{}: {action_class} class in {here} (default {default})",
+                phrase(draft.mode)
+            ));
         } else {
-            draft.say(format!("{}: {action_class} class in {here}", phrase(draft.mode)));
+            draft.say(format!(
+                "{}: {action_class} class in {here}",
+                phrase(draft.mode)
+            ));
         }
         if action_class == ActionClass::Contain
-            && let Some(rule) = rules.iter().find(|r| allows(r, name, &action.target.to_string()))
+            && let Some(rule) = rules
+                .iter()
+                .find(|r| allows(r, name, &action.target.to_string()))
             && draft.mode < Mode::AutoExecute
         {
             draft.mode = Mode::AutoExecute;
-            draft.say(format!("rule {} allows automatic {name} on {}", rule.label(), action.target));
+            draft.say(format!(
+                "rule {} allows automatic {name} on {}",
+                rule.label(),
+                action.target
+            ));
         }
         taxonomy_caps(class, name, draft);
-        if action_class == ActionClass::Contain && draft.mode == Mode::AutoExecute {
-            if let Err(why) = self.matrix.containable(&action.target, labels, &allow) {
-                draft.cap(Mode::ApprovalRequired, || format!("approval required: {why}"));
-            }
+        if action_class == ActionClass::Contain
+            && draft.mode == Mode::AutoExecute
+            && let Err(why) = self.matrix.containable(&action.target, labels, &allow)
+        {
+            draft.cap(Mode::ApprovalRequired, || {
+                format!("approval required: {why}")
+            });
         }
         if let Some(runbook) = candidate.runbook {
             let most = runbook.spec.decision_mode;
-            draft.cap(most, || format!("runbook {} allows at most {most}", runbook.name));
+            draft.cap(most, || {
+                format!("runbook {} allows at most {most}", runbook.name)
+            });
         }
         rule_caps(rules, facts, ctx, draft);
         if let Some(most) = self.ceilings.get(&facts.environment).copied() {
@@ -177,7 +223,12 @@ impl Policy {
         }
         confidence_caps(facts, ctx, draft);
         if !self.enabled.contains(&action.kind) {
-            draft.cap(Mode::Suggest, || format!("suggest only: {} is not enabled in ops.actions", action.kind));
+            draft.cap(Mode::Suggest, || {
+                format!(
+                    "suggest only: {} is not enabled in ops.actions",
+                    action.kind
+                )
+            });
         }
         super::guardrails::check(self, candidate, class, action_class, ctx, rules, draft);
         if draft.mode == Mode::Manual {
@@ -198,14 +249,19 @@ fn phrase(mode: Mode) -> &'static str {
 
 fn severity(class: &IncidentClass, facts: &IncidentFacts, rules: &[&OperatorRule]) -> Severity {
     let base = class.severity(facts.severity, facts.environment, &facts.labels);
-    rules.iter().filter_map(|r| r.escalate_severity).fold(base, Severity::max)
+    rules
+        .iter()
+        .filter_map(|r| r.escalate_severity)
+        .fold(base, Severity::max)
 }
 
 fn no_candidate(decision: &Decision, draft: &mut Draft) {
     match &decision.recommendation {
         Some(fix) => {
             draft.mode = Mode::Suggest;
-            draft.say(format!("suggest: {fix} is the likely fix; it is not a cluster action the bot runs"));
+            draft.say(format!(
+                "suggest: {fix} is the likely fix; it is not a cluster action the bot runs"
+            ));
         }
         None => draft.say("manual: no action of the taxonomy fits the alert's scope".into()),
     }
@@ -216,26 +272,44 @@ fn taxonomy_caps(class: &IncidentClass, name: ActionName, draft: &mut Draft) {
     match class.listing(name) {
         Listing::AutoAllowed => {}
         Listing::ApprovalRequired => {
-            draft.cap(Mode::ApprovalRequired, || format!("approval required: {name} is not auto-allowed for {kind}"));
+            draft.cap(Mode::ApprovalRequired, || {
+                format!("approval required: {name} is not auto-allowed for {kind}")
+            });
         }
         Listing::NotListed => {
-            draft.cap(Mode::ApprovalRequired, || format!("approval required: the taxonomy of {kind} does not list {name}"));
+            draft.cap(Mode::ApprovalRequired, || {
+                format!("approval required: the taxonomy of {kind} does not list {name}")
+            });
         }
-        Listing::HumanOnly => draft.cap(Mode::Manual, || format!("manual: {name} is human-only for {kind}")),
+        Listing::HumanOnly => draft.cap(Mode::Manual, || {
+            format!("manual: {name} is human-only for {kind}")
+        }),
     }
 }
 
-fn rule_caps(rules: &[&OperatorRule], facts: &IncidentFacts, ctx: &DecisionContext, draft: &mut Draft) {
+fn rule_caps(
+    rules: &[&OperatorRule],
+    facts: &IncidentFacts,
+    ctx: &DecisionContext,
+    draft: &mut Draft,
+) {
     let confidence = effective_confidence(facts, ctx);
     for rule in rules {
         if let Some(most) = rule.max_mode {
-            draft.cap(most, || format!("rule {} allows at most {most}", rule.label()));
+            draft.cap(most, || {
+                format!("rule {} allows at most {most}", rule.label())
+            });
         }
         if let Some(minimum) = rule.min_confidence
             && confidence < minimum
         {
             draft.cap(Mode::Suggest, || {
-                format!("blocked: confidence {} below rule {}'s minimum {}", band(confidence), rule.label(), band(minimum))
+                format!(
+                    "blocked: confidence {} below rule {}'s minimum {}",
+                    band(confidence),
+                    rule.label(),
+                    band(minimum)
+                )
             });
         }
     }

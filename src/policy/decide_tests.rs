@@ -6,7 +6,9 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
 use crate::domain::{Namespace, ResourceName};
-use crate::incidents::model::{Confidence, Environment, IncidentType, ResourceScope, Severity, WorkloadRef};
+use crate::incidents::model::{
+    Confidence, Environment, IncidentType, ResourceScope, Severity, WorkloadRef,
+};
 
 pub(super) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 14, 14, 17, 0).unwrap()
@@ -16,13 +18,21 @@ pub(super) fn scope(namespace: &str, kind: &str, workload: &str) -> ResourceScop
     ResourceScope {
         cluster: "lab".into(),
         namespace: Some(Namespace::parse(namespace).unwrap()),
-        workload: Some(WorkloadRef { kind: kind.into(), name: ResourceName::parse(workload).unwrap() }),
+        workload: Some(WorkloadRef {
+            kind: kind.into(),
+            name: ResourceName::parse(workload).unwrap(),
+        }),
         pod: Some(ResourceName::parse(format!("{workload}-7d9f-x2x4z")).unwrap()),
         node: None,
     }
 }
 
-pub(super) fn facts(kind: IncidentType, environment: Environment, confidence: Confidence, scope: ResourceScope) -> IncidentFacts {
+pub(super) fn facts(
+    kind: IncidentType,
+    environment: Environment,
+    confidence: Confidence,
+    scope: ResourceScope,
+) -> IncidentFacts {
     IncidentFacts {
         incident_type: kind,
         severity: Severity::Warning,
@@ -34,7 +44,12 @@ pub(super) fn facts(kind: IncidentType, environment: Environment, confidence: Co
 }
 
 fn crashloop(environment: Environment, confidence: Confidence) -> IncidentFacts {
-    facts(IncidentType::CrashLoopBackoff, environment, confidence, scope("demo", "Deployment", "web"))
+    facts(
+        IncidentType::CrashLoopBackoff,
+        environment,
+        confidence,
+        scope("demo", "Deployment", "web"),
+    )
 }
 
 fn reasons(decision: &Decision) -> Vec<&str> {
@@ -57,21 +72,34 @@ fn shipped_rules() -> RuleSet {
 }
 
 fn opted_in(ctx: &mut DecisionContext) {
-    ctx.guardrails.target_labels.insert("robot-sre.io/enabled".into(), "true".into());
+    ctx.guardrails
+        .target_labels
+        .insert("robot-sre.io/enabled".into(), "true".into());
 }
 
 #[test]
 fn decide_sends_unclassified_incidents_to_a_human() {
-    let f = facts(IncidentType::Unclassified, Environment::Demo, Confidence::High, scope("demo", "Deployment", "web"));
+    let f = facts(
+        IncidentType::Unclassified,
+        Environment::Demo,
+        Confidence::High,
+        scope("demo", "Deployment", "web"),
+    );
     let d = Policy::builtin().decide(&f, &DecisionContext::quiet(now(), 3));
     assert_eq!(d.mode, Mode::Manual);
     assert_eq!(d.action, None);
-    assert_eq!(reasons(&d), ["manual: unclassified incidents always go to a human"]);
+    assert_eq!(
+        reasons(&d),
+        ["manual: unclassified incidents always go to a human"]
+    );
 }
 
 #[test]
 fn decide_auto_executes_an_auto_allowed_recover_action_in_demo_on_high_confidence() {
-    let d = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::High), &DecisionContext::quiet(now(), 2));
+    let d = Policy::builtin().decide(
+        &crashloop(Environment::Demo, Confidence::High),
+        &DecisionContext::quiet(now(), 2),
+    );
     assert_eq!(d.mode, Mode::AutoExecute, "{:?}", d.reasons);
     let action = d.action.unwrap();
     assert_eq!(action.to_string(), "delete_pod demo/Pod/web-7d9f-x2x4z");
@@ -80,24 +108,44 @@ fn decide_auto_executes_an_auto_allowed_recover_action_in_demo_on_high_confidenc
 
 #[test]
 fn decide_blocks_automation_on_medium_confidence() {
-    let d = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::Medium), &DecisionContext::quiet(now(), 2));
+    let d = Policy::builtin().decide(
+        &crashloop(Environment::Demo, Confidence::Medium),
+        &DecisionContext::quiet(now(), 2),
+    );
     assert_eq!(d.mode, Mode::ApprovalRequired);
-    assert!(has(&d, "blocked: confidence medium below high"), "{:?}", reasons(&d));
+    assert!(
+        has(&d, "blocked: confidence medium below high"),
+        "{:?}",
+        reasons(&d)
+    );
 }
 
 #[test]
 fn decide_asks_approval_for_recover_class_in_production() {
-    let d = Policy::builtin().decide(&crashloop(Environment::Production, Confidence::High), &DecisionContext::quiet(now(), 2));
+    let d = Policy::builtin().decide(
+        &crashloop(Environment::Production, Confidence::High),
+        &DecisionContext::quiet(now(), 2),
+    );
     assert_eq!(d.mode, Mode::ApprovalRequired);
-    assert!(has(&d, "approval required: recover class in production"), "{:?}", reasons(&d));
+    assert!(
+        has(&d, "approval required: recover class in production"),
+        "{:?}",
+        reasons(&d)
+    );
 }
 
 #[test]
 fn decide_needs_two_confirming_checks_before_acting_alone() {
-    let d = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::High), &DecisionContext::quiet(now(), 1));
+    let d = Policy::builtin().decide(
+        &crashloop(Environment::Demo, Confidence::High),
+        &DecisionContext::quiet(now(), 1),
+    );
     assert_eq!(d.mode, Mode::ApprovalRequired);
     assert!(
-        has(&d, "blocked: confidence medium below high (live evidence confirmed the alert on 1 of 2 checks)"),
+        has(
+            &d,
+            "blocked: confidence medium below high (live evidence confirmed the alert on 1 of 2 checks)"
+        ),
         "{:?}",
         reasons(&d)
     );
@@ -120,7 +168,14 @@ fn decide_suppresses_a_duplicate_within_fifteen_minutes() {
     let d = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::High), &ctx);
     assert!(d.suppressed);
     assert_eq!((d.mode, d.action.clone()), (Mode::Manual, None));
-    assert!(has(&d, "suppressed: duplicate within 15m (decided at 14:12 UTC)"), "{:?}", d.reasons);
+    assert!(
+        has(
+            &d,
+            "suppressed: duplicate within 15m (decided at 14:12 UTC)"
+        ),
+        "{:?}",
+        d.reasons
+    );
     ctx.guardrails.last_decision_at = Some(now() - chrono::Duration::minutes(16));
     let later = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::High), &ctx);
     assert!(!later.suppressed);
@@ -133,7 +188,10 @@ fn decide_waits_out_a_cooldown() {
     let d = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::High), &ctx);
     assert_eq!((d.mode, d.action.is_none()), (Mode::Manual, true));
     assert!(has(&d, "cooldown until 14:32 UTC"), "{:?}", d.reasons);
-    assert_eq!(d.recommendation.as_deref(), Some("delete_pod demo/Pod/web-7d9f-x2x4z"));
+    assert_eq!(
+        d.recommendation.as_deref(),
+        Some("delete_pod demo/Pod/web-7d9f-x2x4z")
+    );
 }
 
 #[test]
@@ -147,7 +205,14 @@ fn decide_does_not_retry_the_same_action_within_the_class_cooldown() {
     });
     let d = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::High), &ctx);
     assert_eq!(d.mode, Mode::Manual);
-    assert!(has(&d, "cooldown until 14:27 UTC: delete_pod ran on demo/Pod/web-7d9f-x2x4z at 14:12 UTC"), "{:?}", d.reasons);
+    assert!(
+        has(
+            &d,
+            "cooldown until 14:27 UTC: delete_pod ran on demo/Pod/web-7d9f-x2x4z at 14:12 UTC"
+        ),
+        "{:?}",
+        d.reasons
+    );
 }
 
 #[test]
@@ -161,7 +226,10 @@ fn decide_hands_a_failed_remediation_to_a_human() {
     });
     let d = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::High), &ctx);
     assert_eq!(d.mode, Mode::Manual);
-    assert!(has(&d, "manual: delete_pod on demo/Pod/web-7d9f-x2x4z failed verification at 12:17 UTC; not retried"));
+    assert!(has(
+        &d,
+        "manual: delete_pod on demo/Pod/web-7d9f-x2x4z failed verification at 12:17 UTC; not retried"
+    ));
 }
 
 #[test]
@@ -170,51 +238,109 @@ fn decide_stops_at_an_open_breaker() {
     ctx.guardrails.breaker_open = true;
     let d = Policy::builtin().decide(&crashloop(Environment::Demo, Confidence::High), &ctx);
     assert_eq!(d.mode, Mode::Manual);
-    assert!(has(&d, "manual: the circuit breaker of demo/Pod/web-7d9f-x2x4z is open"));
+    assert!(has(
+        &d,
+        "manual: the circuit breaker of demo/Pod/web-7d9f-x2x4z is open"
+    ));
 }
 
 #[test]
 fn decide_records_a_shadow_runbook_without_acting() {
-    let policy = Policy::new(Taxonomy::builtin(), PolicyMatrix::builtin(), shipped_runbooks(), RuleSet::default());
+    let policy = Policy::new(
+        Taxonomy::builtin(),
+        PolicyMatrix::builtin(),
+        shipped_runbooks(),
+        RuleSet::default(),
+    );
     let mut f = crashloop(Environment::Demo, Confidence::High);
-    f.labels.insert("alertname".into(), "KubePodCrashLooping".into());
+    f.labels
+        .insert("alertname".into(), "KubePodCrashLooping".into());
     let mut ctx = DecisionContext::quiet(now(), 2);
     opted_in(&mut ctx);
     ctx.guardrails.ready_replicas = Some(3);
     let d = policy.decide(&f, &ctx);
     assert_eq!(d.mode, Mode::Suggest, "{:?}", d.reasons);
     assert_eq!(d.shadow, Some(Mode::AutoExecute));
-    assert_eq!(d.action.clone().unwrap().runbook.as_deref(), Some("crashloop-delete-pod"));
-    assert!(has(&d, "shadow: runbook crashloop-delete-pod would have chosen auto_execute; recorded, not run"));
+    assert_eq!(
+        d.action.clone().unwrap().runbook.as_deref(),
+        Some("crashloop-delete-pod")
+    );
+    assert!(has(
+        &d,
+        "shadow: runbook crashloop-delete-pod would have chosen auto_execute; recorded, not run"
+    ));
 }
 
 #[test]
 fn decide_explains_why_a_runbook_was_not_used() {
-    let policy = Policy::new(Taxonomy::builtin(), PolicyMatrix::builtin(), shipped_runbooks(), RuleSet::default());
+    let policy = Policy::new(
+        Taxonomy::builtin(),
+        PolicyMatrix::builtin(),
+        shipped_runbooks(),
+        RuleSet::default(),
+    );
     let mut f = crashloop(Environment::Demo, Confidence::High);
-    f.labels.insert("alertname".into(), "KubePodCrashLooping".into());
+    f.labels
+        .insert("alertname".into(), "KubePodCrashLooping".into());
     let d = policy.decide(&f, &DecisionContext::quiet(now(), 2));
-    assert!(has(&d, "runbook crashloop-delete-pod not used: the target lacks the label robot-sre.io/enabled=true"), "{:?}", d.reasons);
+    assert!(
+        has(
+            &d,
+            "runbook crashloop-delete-pod not used: the target lacks the label robot-sre.io/enabled=true"
+        ),
+        "{:?}",
+        d.reasons
+    );
     assert_eq!(d.action.clone().unwrap().runbook, None);
 }
 
 #[test]
 fn decide_applies_runbook_guardrails() {
-    let policy = Policy::new(Taxonomy::builtin(), PolicyMatrix::builtin(), shipped_runbooks(), RuleSet::default());
-    let f = facts(IncidentType::StuckRollout, Environment::Demo, Confidence::High, scope("payments", "Deployment", "checkout"));
+    let policy = Policy::new(
+        Taxonomy::builtin(),
+        PolicyMatrix::builtin(),
+        shipped_runbooks(),
+        RuleSet::default(),
+    );
+    let f = facts(
+        IncidentType::StuckRollout,
+        Environment::Demo,
+        Confidence::High,
+        scope("payments", "Deployment", "checkout"),
+    );
     let mut ctx = DecisionContext::quiet(now(), 2);
     opted_in(&mut ctx);
     ctx.guardrails.executions_last_hour = 2;
     let d = policy.decide(&f, &ctx);
     assert_eq!(d.mode, Mode::ApprovalRequired);
-    assert!(has(&d, "runbook stuck-rollout-rollback allows at most approval_required"), "{:?}", d.reasons);
-    assert!(has(&d, "candidate: rollback payments/Deployment/checkout (recover class, from runbook stuck-rollout-rollback)"));
+    assert!(
+        has(
+            &d,
+            "runbook stuck-rollout-rollback allows at most approval_required"
+        ),
+        "{:?}",
+        d.reasons
+    );
+    assert!(has(
+        &d,
+        "candidate: rollback payments/Deployment/checkout (recover class, from runbook stuck-rollout-rollback)"
+    ));
 }
 
 #[test]
 fn decide_follows_operator_rules_for_routing_severity_and_limits() {
-    let policy = Policy::new(Taxonomy::builtin(), PolicyMatrix::builtin(), Vec::new(), shipped_rules());
-    let f = facts(IncidentType::StuckRollout, Environment::Production, Confidence::High, scope("payments", "Deployment", "checkout"));
+    let policy = Policy::new(
+        Taxonomy::builtin(),
+        PolicyMatrix::builtin(),
+        Vec::new(),
+        shipped_rules(),
+    );
+    let f = facts(
+        IncidentType::StuckRollout,
+        Environment::Production,
+        Confidence::High,
+        scope("payments", "Deployment", "checkout"),
+    );
     let d = policy.decide(&f, &DecisionContext::quiet(now(), 2));
     assert_eq!(d.route.as_deref(), Some("#payments-oncall"));
     assert_eq!(d.severity, Severity::Critical);
@@ -223,24 +349,58 @@ fn decide_follows_operator_rules_for_routing_severity_and_limits() {
 
 #[test]
 fn decide_pages_a_human_when_a_rule_disables_automation() {
-    let policy = Policy::new(Taxonomy::builtin(), PolicyMatrix::builtin(), Vec::new(), shipped_rules());
-    let f = facts(IncidentType::DatabaseConnectivityDegraded, Environment::Production, Confidence::High, scope("shop", "Deployment", "api"));
+    let policy = Policy::new(
+        Taxonomy::builtin(),
+        PolicyMatrix::builtin(),
+        Vec::new(),
+        shipped_rules(),
+    );
+    let f = facts(
+        IncidentType::DatabaseConnectivityDegraded,
+        Environment::Production,
+        Confidence::High,
+        scope("shop", "Deployment", "api"),
+    );
     let d = policy.decide(&f, &DecisionContext::quiet(now(), 2));
     assert_eq!((d.mode, d.action.clone()), (Mode::Manual, None));
-    assert!(has(&d, "manual: automation for database_connectivity_degraded in production is disabled by rule db-incidents-manual@1 (team-platform)"));
+    assert!(has(
+        &d,
+        "manual: automation for database_connectivity_degraded in production is disabled by rule db-incidents-manual@1 (team-platform)"
+    ));
 }
 
 #[test]
 fn decide_lets_a_rule_allowlist_containment_in_production() {
-    let policy = Policy::new(Taxonomy::builtin(), PolicyMatrix::builtin(), shipped_runbooks(), shipped_rules());
-    let f = facts(IncidentType::BackgroundJobBuildup, Environment::Production, Confidence::High, scope("batch", "CronJob", "report-nightly"));
+    let policy = Policy::new(
+        Taxonomy::builtin(),
+        PolicyMatrix::builtin(),
+        shipped_runbooks(),
+        shipped_rules(),
+    );
+    let f = facts(
+        IncidentType::BackgroundJobBuildup,
+        Environment::Production,
+        Confidence::High,
+        scope("batch", "CronJob", "report-nightly"),
+    );
     let mut ctx = DecisionContext::quiet(now(), 2);
     opted_in(&mut ctx);
     let d = policy.decide(&f, &ctx);
     assert_eq!(d.mode, Mode::AutoExecute, "{:?}", d.reasons);
-    assert_eq!(d.action.clone().unwrap().to_string(), "suspend_cronjob batch/CronJob/report-nightly");
-    assert!(has(&d, "rule batch-reports-contain@1 (team-data) allows automatic suspend_cronjob on batch/CronJob/report-nightly"));
-    let other = facts(IncidentType::BackgroundJobBuildup, Environment::Production, Confidence::High, scope("batch", "CronJob", "billing"));
+    assert_eq!(
+        d.action.clone().unwrap().to_string(),
+        "suspend_cronjob batch/CronJob/report-nightly"
+    );
+    assert!(has(
+        &d,
+        "rule batch-reports-contain@1 (team-data) allows automatic suspend_cronjob on batch/CronJob/report-nightly"
+    ));
+    let other = facts(
+        IncidentType::BackgroundJobBuildup,
+        Environment::Production,
+        Confidence::High,
+        scope("batch", "CronJob", "billing"),
+    );
     let d = policy.decide(&other, &ctx);
     assert_eq!(d.mode, Mode::ApprovalRequired, "{:?}", d.reasons);
 }
@@ -248,31 +408,61 @@ fn decide_lets_a_rule_allowlist_containment_in_production() {
 #[test]
 fn decide_never_scales_a_workload_to_zero_automatically_unless_allowlisted() {
     let mut runbooks = shipped_runbooks();
-    let rb = runbooks.iter_mut().find(|r| r.name == "crashloop-delete-pod").unwrap();
+    let rb = runbooks
+        .iter_mut()
+        .find(|r| r.name == "crashloop-delete-pod")
+        .unwrap();
     rb.spec.shadow = Some(false);
-    rb.spec.action = runbook::RunbookAction { kind: ActionName::Scale, replicas: Some(0) };
-    let policy = Policy::new(Taxonomy::builtin(), PolicyMatrix::builtin(), runbooks, RuleSet::default());
+    rb.spec.action = runbook::RunbookAction {
+        kind: ActionName::Scale,
+        replicas: Some(0),
+    };
+    let policy = Policy::new(
+        Taxonomy::builtin(),
+        PolicyMatrix::builtin(),
+        runbooks,
+        RuleSet::default(),
+    );
     let mut f = crashloop(Environment::Demo, Confidence::High);
-    f.labels.insert("alertname".into(), "KubePodCrashLooping".into());
+    f.labels
+        .insert("alertname".into(), "KubePodCrashLooping".into());
     let mut ctx = DecisionContext::quiet(now(), 2);
     opted_in(&mut ctx);
     ctx.guardrails.ready_replicas = Some(3);
     let d = policy.decide(&f, &ctx);
     assert_eq!(d.mode, Mode::ApprovalRequired, "{:?}", d.reasons);
-    assert!(has(&d, "candidate: scale demo/Deployment/web to 0 (disruptive class, from runbook crashloop-delete-pod)"), "{:?}", d.reasons);
+    assert!(
+        has(
+            &d,
+            "candidate: scale demo/Deployment/web to 0 (disruptive class, from runbook crashloop-delete-pod)"
+        ),
+        "{:?}",
+        d.reasons
+    );
 }
 
 #[test]
 fn decide_only_suggests_actions_ops_does_not_enable() {
     let policy = Policy::builtin().with_enabled_actions([ActionKind::Restart]);
-    let d = policy.decide(&crashloop(Environment::Demo, Confidence::High), &DecisionContext::quiet(now(), 2));
+    let d = policy.decide(
+        &crashloop(Environment::Demo, Confidence::High),
+        &DecisionContext::quiet(now(), 2),
+    );
     assert_eq!(d.mode, Mode::Suggest);
-    assert!(has(&d, "suggest only: delete_pod is not enabled in ops.actions"));
+    assert!(has(
+        &d,
+        "suggest only: delete_pod is not enabled in ops.actions"
+    ));
 }
 
 #[test]
 fn decide_suggests_a_fix_the_bot_cannot_run() {
-    let f = facts(IncidentType::IngressConfigurationDrift, Environment::Demo, Confidence::High, scope("web", "Deployment", "site"));
+    let f = facts(
+        IncidentType::IngressConfigurationDrift,
+        Environment::Demo,
+        Confidence::High,
+        scope("web", "Deployment", "site"),
+    );
     let d = Policy::builtin().decide(&f, &DecisionContext::quiet(now(), 2));
     assert_eq!((d.mode, d.action), (Mode::Suggest, None));
     assert_eq!(d.recommendation.as_deref(), Some("reconcile_release"));
@@ -282,5 +472,8 @@ fn decide_suggests_a_fix_the_bot_cannot_run() {
 fn decide_is_deterministic() {
     let f = crashloop(Environment::Staging, Confidence::High);
     let ctx = DecisionContext::quiet(now(), 2);
-    assert_eq!(Policy::builtin().decide(&f, &ctx), Policy::builtin().decide(&f, &ctx));
+    assert_eq!(
+        Policy::builtin().decide(&f, &ctx),
+        Policy::builtin().decide(&f, &ctx)
+    );
 }

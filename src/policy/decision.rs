@@ -27,7 +27,12 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 4] = [Mode::Manual, Mode::Suggest, Mode::ApprovalRequired, Mode::AutoExecute];
+    pub const ALL: [Mode; 4] = [
+        Mode::Manual,
+        Mode::Suggest,
+        Mode::ApprovalRequired,
+        Mode::AutoExecute,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -15,7 +15,11 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    pub fn new(origin: impl Into<String>, field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(
+        origin: impl Into<String>,
+        field: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self {
             origin: origin.into(),
             field: field.into(),

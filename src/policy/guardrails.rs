@@ -13,7 +13,13 @@ use super::rules::OperatorRule;
 use super::taxonomy::IncidentClass;
 
 /// How long the same action on the same target waits before it runs again.
-pub fn cooldown(policy: &Policy, candidate: &Candidate<'_>, class: &IncidentClass, action_class: ActionClass, rules: &[&OperatorRule]) -> Duration {
+pub fn cooldown(
+    policy: &Policy,
+    candidate: &Candidate<'_>,
+    class: &IncidentClass,
+    action_class: ActionClass,
+    rules: &[&OperatorRule],
+) -> Duration {
     let base = rules
         .iter()
         .rev()
@@ -40,12 +46,22 @@ pub(super) fn check(
     let target = action.target.to_string();
     let g = &ctx.guardrails;
     if g.breaker_open {
-        draft.cap(Mode::Manual, || format!("manual: the circuit breaker of {target} is open"));
+        draft.cap(Mode::Manual, || {
+            format!("manual: the circuit breaker of {target} is open")
+        });
     }
-    let same: Vec<_> = g.history.iter().filter(|e| e.kind == action.kind && e.target == target).collect();
+    let same: Vec<_> = g
+        .history
+        .iter()
+        .filter(|e| e.kind == action.kind && e.target == target)
+        .collect();
     if let Some(failed) = same.iter().rev().find(|e| !e.verified) {
         draft.cap(Mode::Manual, || {
-            format!("manual: {} on {target} failed verification at {}; not retried", action.kind, hhmm(failed.at))
+            format!(
+                "manual: {} on {target} failed verification at {}; not retried",
+                action.kind,
+                hhmm(failed.at)
+            )
         });
     }
     if let Some(until) = g.cooldown_until.filter(|until| *until > ctx.now) {
@@ -56,7 +72,12 @@ pub(super) fn check(
         let until = last + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
         if until > ctx.now {
             draft.cap(Mode::Manual, || {
-                format!("cooldown until {}: {} ran on {target} at {}", hhmm(until), action.kind, hhmm(last))
+                format!(
+                    "cooldown until {}: {} ran on {target} at {}",
+                    hhmm(until),
+                    action.kind,
+                    hhmm(last)
+                )
             });
         }
     }
@@ -79,7 +100,10 @@ fn runbook_limits(runbook: &super::runbook::Runbook, ctx: &DecisionContext, draf
     }
     if g.concurrent >= limits.max_concurrent {
         draft.cap(Mode::ApprovalRequired, || {
-            format!("approval required: {} actions in flight reach runbook {name}'s limit of {}", g.concurrent, limits.max_concurrent)
+            format!(
+                "approval required: {} actions in flight reach runbook {name}'s limit of {}",
+                g.concurrent, limits.max_concurrent
+            )
         });
     }
     if let Some(minimum) = limits.min_ready_replicas {

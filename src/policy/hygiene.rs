@@ -8,11 +8,20 @@ use regex::Regex;
 use serde_json::Value;
 
 /// Keys that would carry a command to run. Actions are named, never scripted.
-const COMMAND_KEYS: [&str; 7] = ["command", "commands", "script", "shell", "exec", "args", "run"];
+const COMMAND_KEYS: [&str; 7] = [
+    "command", "commands", "script", "shell", "exec", "args", "run",
+];
 
 /// Keys whose value would be a credential.
 const SECRET_KEYS: [&str; 8] = [
-    "password", "passwd", "token", "secret", "apikey", "api_key", "privatekey", "private_key",
+    "password",
+    "passwd",
+    "token",
+    "secret",
+    "apikey",
+    "api_key",
+    "privatekey",
+    "private_key",
 ];
 
 /// Shapes of well-known credentials: Slack bot/user/app tokens, GitHub tokens, AWS access key
@@ -38,10 +47,17 @@ fn walk(value: &Value, path: String, found: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
-                let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let at = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 let lower = key.to_ascii_lowercase();
                 if COMMAND_KEYS.contains(&lower.as_str()) {
-                    found.push((at, "shell commands are not allowed: actions are named, never scripted".into()));
+                    found.push((
+                        at,
+                        "shell commands are not allowed: actions are named, never scripted".into(),
+                    ));
                 } else if SECRET_KEYS.contains(&lower.as_str()) && !is_empty(child) {
                     found.push((at, "secret values are not allowed here: keep credentials in Kubernetes Secrets or the environment".into()));
                 } else {
@@ -55,7 +71,10 @@ fn walk(value: &Value, path: String, found: &mut Vec<(String, String)>) {
             }
         }
         Value::String(text) if SECRET_VALUE.is_match(text) => {
-            found.push((path, "looks like a credential (token or key); secret values are not allowed here".into()));
+            found.push((
+                path,
+                "looks like a credential (token or key); secret values are not allowed here".into(),
+            ));
         }
         _ => {}
     }
@@ -86,7 +105,14 @@ mod tests {
             }
         }));
         let fields: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(fields, ["spec.action.command", "spec.items[0].password", "spec.owner"]);
+        assert_eq!(
+            fields,
+            [
+                "spec.action.command",
+                "spec.items[0].password",
+                "spec.owner"
+            ]
+        );
         assert!(found.iter().all(|(_, r)| !r.contains("hunter2")));
     }
 

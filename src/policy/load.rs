@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
+use super::Policy;
 use super::error::LoadError;
 use super::matrix::PolicyMatrix;
 use super::rules::RuleSet;
 use super::runbook::{self, RunbookSet};
 use super::taxonomy::Taxonomy;
-use super::Policy;
 use crate::config::{PolicySettings, Settings};
 
 /// The policy, and the runbooks that were rejected (which do not stop the others).
@@ -41,9 +41,27 @@ impl LoadedPolicy {
 pub fn load(settings: &Settings) -> Result<LoadedPolicy, Vec<LoadError>> {
     let p = &settings.policy;
     let mut errors = Vec::new();
-    let taxonomy = read(p.taxonomy.as_deref(), "policy.taxonomy", Taxonomy::builtin, Taxonomy::from_yaml, &mut errors);
-    let matrix = read(p.matrix.as_deref(), "policy.matrix", PolicyMatrix::builtin, PolicyMatrix::from_yaml, &mut errors);
-    let rules = read(p.rules.as_deref(), "policy.rules", RuleSet::default, RuleSet::from_yaml, &mut errors);
+    let taxonomy = read(
+        p.taxonomy.as_deref(),
+        "policy.taxonomy",
+        Taxonomy::builtin,
+        Taxonomy::from_yaml,
+        &mut errors,
+    );
+    let matrix = read(
+        p.matrix.as_deref(),
+        "policy.matrix",
+        PolicyMatrix::builtin,
+        PolicyMatrix::from_yaml,
+        &mut errors,
+    );
+    let rules = read(
+        p.rules.as_deref(),
+        "policy.rules",
+        RuleSet::default,
+        RuleSet::from_yaml,
+        &mut errors,
+    );
     let (Some(taxonomy), Some(matrix), Some(rules)) = (taxonomy, matrix, rules) else {
         return Err(errors);
     };
@@ -87,9 +105,15 @@ fn read<T>(
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) => {
-            errors.push(LoadError::new(origin, "", format!("cannot read the file named by {key}: {error}")));
+            errors.push(LoadError::new(
+                origin,
+                "",
+                format!("cannot read the file named by {key}: {error}"),
+            ));
             return None;
         }
     };
-    parse(&text, &origin).map_err(|found| errors.extend(found)).ok()
+    parse(&text, &origin)
+        .map_err(|found| errors.extend(found))
+        .ok()
 }

@@ -84,7 +84,14 @@ impl PolicyMatrix {
         let matrix: Self = serde_yaml::from_str(text)
             .map_err(|e| vec![LoadError::parse(origin, &e.to_string())])?;
         let mut p = Problems::new(origin);
-        p.check(matrix.version == 1, "version", format!("version {} is not supported (this build reads [1])", matrix.version));
+        p.check(
+            matrix.version == 1,
+            "version",
+            format!(
+                "version {} is not supported (this build reads [1])",
+                matrix.version
+            ),
+        );
         for class in ActionClass::ALL {
             p.check(
                 matrix.defaults.contains_key(&class),
@@ -93,13 +100,21 @@ impl PolicyMatrix {
             );
         }
         check_modes(&matrix.defaults, "defaults", &mut p);
-        for environment in [Environment::Demo, Environment::Staging, Environment::Production] {
+        for environment in [
+            Environment::Demo,
+            Environment::Staging,
+            Environment::Production,
+        ] {
             let name = format!("{environment:?}").to_lowercase();
             let Some(overlay) = matrix.environments.get(&environment) else {
                 p.push("environments", format!("{name} has no overlay"));
                 continue;
             };
-            check_modes(&overlay.modes, &format!("environments.{name}.modes"), &mut p);
+            check_modes(
+                &overlay.modes,
+                &format!("environments.{name}.modes"),
+                &mut p,
+            );
             for (i, action) in overlay.auto_actions.iter().enumerate() {
                 p.check(
                     action.executable().is_some() && action.class() < ActionClass::Recover,
@@ -115,7 +130,11 @@ impl PolicyMatrix {
             ("same_remediation_retry", c.same_remediation_retry),
             ("disruptive_retry", c.disruptive_retry),
         ] {
-            p.check(!value.is_zero(), format!("cooldowns.{field}"), "must be longer than zero");
+            p.check(
+                !value.is_zero(),
+                format!("cooldowns.{field}"),
+                "must be longer than zero",
+            );
         }
         p.check(
             !matrix.auto_contain.critical_label.is_empty(),
@@ -177,12 +196,21 @@ impl PolicyMatrix {
         let name = target.to_string();
         let rules = &self.auto_contain;
         if let Some(pattern) = rules.never.iter().find(|p| glob(p, &name)) {
-            return Err(format!("{name} matches the never-auto-contain pattern {pattern:?}"));
+            return Err(format!(
+                "{name} matches the never-auto-contain pattern {pattern:?}"
+            ));
         }
-        if labels.get(&rules.critical_label).is_some_and(|v| v == "true") {
+        if labels
+            .get(&rules.critical_label)
+            .is_some_and(|v| v == "true")
+        {
             return Err(format!("{name} is labelled {}=true", rules.critical_label));
         }
-        let allowed = rules.allow.iter().chain(extra_allow).any(|p| glob(p, &name));
+        let allowed = rules
+            .allow
+            .iter()
+            .chain(extra_allow)
+            .any(|p| glob(p, &name));
         if allowed {
             Ok(())
         } else {

@@ -63,7 +63,12 @@ pub struct Policy {
 
 impl Policy {
     /// A policy from validated parts, with every action enabled.
-    pub fn new(taxonomy: Taxonomy, matrix: PolicyMatrix, runbooks: Vec<Runbook>, rules: RuleSet) -> Self {
+    pub fn new(
+        taxonomy: Taxonomy,
+        matrix: PolicyMatrix,
+        runbooks: Vec<Runbook>,
+        rules: RuleSet,
+    ) -> Self {
         Self {
             taxonomy,
             matrix,
@@ -92,12 +97,18 @@ impl Policy {
 
     /// Whether `runbook` only records what it would do in `environment`.
     pub fn is_shadow(&self, runbook: &Runbook, environment: Environment) -> bool {
-        runbook.spec.shadow.unwrap_or(self.shadow_by_default) || self.shadow_environments.contains(&environment)
+        runbook.spec.shadow.unwrap_or(self.shadow_by_default)
+            || self.shadow_environments.contains(&environment)
     }
 
     /// The built-in taxonomy and matrix, no runbooks, no rules.
     pub fn builtin() -> Self {
-        Self::new(Taxonomy::builtin(), PolicyMatrix::builtin(), Vec::new(), RuleSet::default())
+        Self::new(
+            Taxonomy::builtin(),
+            PolicyMatrix::builtin(),
+            Vec::new(),
+            RuleSet::default(),
+        )
     }
 
     /// Only these actions may be proposed for running (`ops.actions`); others are suggested.

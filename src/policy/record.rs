@@ -42,7 +42,10 @@ pub struct PolicyAudit {
 
 impl PolicyAudit {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { audit: AuditLog::new(store.clone()), store }
+        Self {
+            audit: AuditLog::new(store.clone()),
+            store,
+        }
     }
 
     /// Records a decision in the incident's trail (kind `policy_decision`, every reason in
@@ -66,7 +69,9 @@ impl PolicyAudit {
         let mut entry = AuditEntry::new(AuditKind::PolicyDecision, actor, decision.summary())
             .with_detail(serde_json::to_value(decision).unwrap_or_default());
         if let Some(action) = &decision.action {
-            entry = entry.with_action(action.kind.as_str()).with_target(action.target.to_string());
+            entry = entry
+                .with_action(action.kind.as_str())
+                .with_target(action.target.to_string());
         }
         let id = self.audit.record(incident, entry).await?;
         let record = RecordedDecision {
@@ -84,16 +89,23 @@ impl PolicyAudit {
     ///
     /// # Errors
     /// When the store fails or a record cannot be read.
-    pub async fn decisions_since(&self, since: DateTime<Utc>) -> Result<BTreeMap<IncidentId, RecordedDecision>, StoreError> {
+    pub async fn decisions_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<BTreeMap<IncidentId, RecordedDecision>, StoreError> {
         let start = u64::try_from(since.timestamp_millis()).unwrap_or(0);
         let mut after = Some(LogId::new(start.saturating_sub(1), u64::MAX));
         let mut found = BTreeMap::new();
         loop {
-            let page = self.store.read_log(DECISIONS_LOG, after.as_ref(), 256).await?;
+            let page = self
+                .store
+                .read_log(DECISIONS_LOG, after.as_ref(), 256)
+                .await?;
             let done = page.len() < 256;
             for entry in page {
                 after = Some(entry.id);
-                let record: RecordedDecision = serde_json::from_slice(&entry.value).map_err(|e| corrupt(DECISIONS_LOG, e))?;
+                let record: RecordedDecision =
+                    serde_json::from_slice(&entry.value).map_err(|e| corrupt(DECISIONS_LOG, e))?;
                 found.insert(record.incident.clone(), record);
             }
             if done {
@@ -112,34 +124,58 @@ impl PolicyAudit {
     /// # Idempotency
     /// Loading the same rules again records nothing; replicas loading the same change at once
     /// record it once.
-    pub async fn record_rules(&self, rules: &RuleSet, now: DateTime<Utc>) -> Result<Vec<RuleChange>, StoreError> {
+    pub async fn record_rules(
+        &self,
+        rules: &RuleSet,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RuleChange>, StoreError> {
         let trail = IncidentId::from_stored(POLICY_TRAIL);
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.store.get(RULES_KEY).await?;
             let (version, before) = match &stored {
-                Some(doc) => (doc.version, serde_json::from_slice::<RuleSet>(&doc.value).map_err(|e| corrupt(RULES_KEY, e))?),
+                Some(doc) => (
+                    doc.version,
+                    serde_json::from_slice::<RuleSet>(&doc.value)
+                        .map_err(|e| corrupt(RULES_KEY, e))?,
+                ),
                 None => (0, RuleSet::default()),
             };
             let changes = diff(&before, rules);
             if changes.is_empty() {
                 return Ok(changes);
             }
-            let effects = changes.iter().map(|c| AuditLog::append_effect(&trail, &c.entry(now))).collect();
+            let effects = changes
+                .iter()
+                .map(|c| AuditLog::append_effect(&trail, &c.entry(now)))
+                .collect();
             let value = serde_json::to_vec(rules).map_err(|e| corrupt(RULES_KEY, e))?;
-            let write = Write { value, ttl: None, effects };
-            if let CasOutcome::Written { .. } = self.store.compare_and_set(RULES_KEY, version, write).await? {
+            let write = Write {
+                value,
+                ttl: None,
+                effects,
+            };
+            if let CasOutcome::Written { .. } = self
+                .store
+                .compare_and_set(RULES_KEY, version, write)
+                .await?
+            {
                 return Ok(changes);
             }
         }
         Err(StoreError::Corrupt {
             key: RULES_KEY.into(),
-            reason: format!("the recorded rule set kept changing; gave up after {MAX_ATTEMPTS} attempts"),
+            reason: format!(
+                "the recorded rule set kept changing; gave up after {MAX_ATTEMPTS} attempts"
+            ),
         })
     }
 }
 
 fn corrupt(key: &str, error: serde_json::Error) -> StoreError {
-    StoreError::Corrupt { key: key.into(), reason: error.to_string() }
+    StoreError::Corrupt {
+        key: key.into(),
+        reason: error.to_string(),
+    }
 }
 
 /// One rule change.
@@ -160,8 +196,18 @@ impl RuleChange {
     pub fn describe(&self) -> String {
         let version = |v: Option<u32>| v.map_or_else(String::new, |v| format!("@{v}"));
         match self.change {
-            "added" => format!("rule {}{} added by {}", self.id, version(self.to_version), self.owner),
-            "removed" => format!("rule {}{} removed (owner {})", self.id, version(self.from_version), self.owner),
+            "added" => format!(
+                "rule {}{} added by {}",
+                self.id,
+                version(self.to_version),
+                self.owner
+            ),
+            "removed" => format!(
+                "rule {}{} removed (owner {})",
+                self.id,
+                version(self.from_version),
+                self.owner
+            ),
             _ => format!(
                 "rule {} changed by {} from version {} to {}: {}",
                 self.id,
@@ -174,7 +220,10 @@ impl RuleChange {
     }
 
     fn entry(&self, now: DateTime<Utc>) -> AuditEntry {
-        let actor = Actor::Human { id: self.owner.clone(), channel: "rules".into() };
+        let actor = Actor::Human {
+            id: self.owner.clone(),
+            channel: "rules".into(),
+        };
         AuditEntry::new(AuditKind::RuleChanged, actor, self.describe())
             .with_time(now)
             .with_target(format!("rule/{}", self.id))
@@ -184,7 +233,12 @@ impl RuleChange {
 
 /// The changes from `before` to `after`, by rule id, in id order.
 pub fn diff(before: &RuleSet, after: &RuleSet) -> Vec<RuleChange> {
-    let index = |set: &RuleSet| -> BTreeMap<String, OperatorRule> { set.rules.iter().map(|r| (r.id.clone(), r.clone())).collect() };
+    let index = |set: &RuleSet| -> BTreeMap<String, OperatorRule> {
+        set.rules
+            .iter()
+            .map(|r| (r.id.clone(), r.clone()))
+            .collect()
+    };
     let (old, new) = (index(before), index(after));
     let mut changes = Vec::new();
     for (id, rule) in &new {
@@ -192,22 +246,47 @@ pub fn diff(before: &RuleSet, after: &RuleSet) -> Vec<RuleChange> {
             None => changes.push(change(rule, "added", None, Some(rule.version), Vec::new())),
             Some(previous) if previous != rule => {
                 let fields = changed_fields(previous, rule);
-                changes.push(change(rule, "changed", Some(previous.version), Some(rule.version), fields));
+                changes.push(change(
+                    rule,
+                    "changed",
+                    Some(previous.version),
+                    Some(rule.version),
+                    fields,
+                ));
             }
             Some(_) => {}
         }
     }
     for (id, rule) in &old {
         if !new.contains_key(id) {
-            changes.push(change(rule, "removed", Some(rule.version), None, Vec::new()));
+            changes.push(change(
+                rule,
+                "removed",
+                Some(rule.version),
+                None,
+                Vec::new(),
+            ));
         }
     }
     changes.sort_by(|a, b| a.id.cmp(&b.id));
     changes
 }
 
-fn change(rule: &OperatorRule, kind: &'static str, from: Option<u32>, to: Option<u32>, fields: Vec<String>) -> RuleChange {
-    RuleChange { id: rule.id.clone(), owner: rule.owner.clone(), change: kind, from_version: from, to_version: to, fields }
+fn change(
+    rule: &OperatorRule,
+    kind: &'static str,
+    from: Option<u32>,
+    to: Option<u32>,
+    fields: Vec<String>,
+) -> RuleChange {
+    RuleChange {
+        id: rule.id.clone(),
+        owner: rule.owner.clone(),
+        change: kind,
+        from_version: from,
+        to_version: to,
+        fields,
+    }
 }
 
 fn changed_fields(before: &OperatorRule, after: &OperatorRule) -> Vec<String> {

@@ -8,7 +8,10 @@ fn shipped() -> RuleSet {
 }
 
 async fn policy_trail(store: &Arc<dyn Store>) -> Vec<crate::audit::AuditRecord> {
-    AuditLog::new(store.clone()).trail(&IncidentId::from_stored(POLICY_TRAIL)).await.unwrap()
+    AuditLog::new(store.clone())
+        .trail(&IncidentId::from_stored(POLICY_TRAIL))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -18,7 +21,10 @@ async fn rule_changes_are_audited_with_who_what_and_when() {
     let t0 = Utc::now();
     let first = audit.record_rules(&shipped(), t0).await.unwrap();
     assert_eq!(first.len(), 3);
-    assert!(audit.record_rules(&shipped(), t0).await.unwrap().is_empty(), "same rules: nothing new");
+    assert!(
+        audit.record_rules(&shipped(), t0).await.unwrap().is_empty(),
+        "same rules: nothing new"
+    );
 
     let mut changed = shipped();
     changed.rules[0].version = 2;
@@ -39,7 +45,13 @@ async fn rule_changes_are_audited_with_who_what_and_when() {
     let last = &trail[4].entry;
     assert_eq!(last.kind, AuditKind::RuleChanged);
     assert_eq!(last.at, t1);
-    assert_eq!(last.actor, Actor::Human { id: "team-payments".into(), channel: "rules".into() });
+    assert_eq!(
+        last.actor,
+        Actor::Human {
+            id: "team-payments".into(),
+            channel: "rules".into()
+        }
+    );
     assert_eq!(last.target.as_deref(), Some("rule/payments-approval-only"));
 }
 
@@ -58,13 +70,28 @@ async fn decisions_are_audited_and_replayable() {
     let decision = policy.decide(&facts, &context);
     let incident = IncidentId::generate();
     let before = Utc::now() - chrono::Duration::seconds(1);
-    audit.record_decision(&incident, &facts, &context, &decision, Actor::robot_sre()).await.unwrap();
+    audit
+        .record_decision(&incident, &facts, &context, &decision, Actor::robot_sre())
+        .await
+        .unwrap();
     let trail = AuditLog::new(store.clone()).trail(&incident).await.unwrap();
     assert_eq!(trail[0].entry.kind, AuditKind::PolicyDecision);
     assert_eq!(trail[0].entry.reason, decision.summary());
-    assert_eq!(trail[0].entry.target.as_deref(), Some("payments/Deployment/checkout"));
+    assert_eq!(
+        trail[0].entry.target.as_deref(),
+        Some("payments/Deployment/checkout")
+    );
     let replay = audit.decisions_since(before).await.unwrap();
     let replayed = replay.get(&incident).unwrap();
-    assert_eq!((&replayed.decision, &replayed.facts, &replayed.context), (&decision, &facts, &context));
-    assert!(audit.decisions_since(Utc::now() + chrono::Duration::seconds(5)).await.unwrap().is_empty());
+    assert_eq!(
+        (&replayed.decision, &replayed.facts, &replayed.context),
+        (&decision, &facts, &context)
+    );
+    assert!(
+        audit
+            .decisions_since(Utc::now() + chrono::Duration::seconds(5))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

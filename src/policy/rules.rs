@@ -80,7 +80,8 @@ impl OperatorRule {
         (m.incident_types.is_empty() || m.incident_types.contains(&facts.incident_type))
             && (m.environments.is_empty() || m.environments.contains(&facts.environment))
             && (m.namespaces.is_empty()
-                || namespace.is_some_and(|ns| m.namespaces.iter().any(|p| super::matrix::glob(p, ns))))
+                || namespace
+                    .is_some_and(|ns| m.namespaces.iter().any(|p| super::matrix::glob(p, ns))))
     }
 
     /// `id@version (owner)`, how reasons name the rule.
@@ -110,7 +111,8 @@ impl RuleSet {
     /// Every problem, with its field path; rules never partly load (a rule set is reviewed and
     /// changed as a whole).
     pub fn from_yaml(text: &str, origin: &str) -> Result<Self, Vec<LoadError>> {
-        let raw: serde_json::Value = serde_yaml::from_str(text).map_err(|e| vec![LoadError::parse(origin, &e.to_string())])?;
+        let raw: serde_json::Value = serde_yaml::from_str(text)
+            .map_err(|e| vec![LoadError::parse(origin, &e.to_string())])?;
         let unsafe_fields: Vec<LoadError> = hygiene::scan(&raw)
             .into_iter()
             .map(|(field, reason)| LoadError::new(origin, field, reason))
@@ -121,19 +123,34 @@ impl RuleSet {
         if raw.is_null() {
             return Ok(Self::default());
         }
-        let set: Self = serde_yaml::from_str(text).map_err(|e| vec![LoadError::parse(origin, &e.to_string())])?;
+        let set: Self = serde_yaml::from_str(text)
+            .map_err(|e| vec![LoadError::parse(origin, &e.to_string())])?;
         let mut p = Problems::new(origin);
-        p.check(set.version == 1, "version", format!("version {} is not supported (this build reads [1])", set.version));
+        p.check(
+            set.version == 1,
+            "version",
+            format!(
+                "version {} is not supported (this build reads [1])",
+                set.version
+            ),
+        );
         let mut ids = std::collections::BTreeSet::new();
         for (i, rule) in set.rules.iter().enumerate() {
             validate(rule, &format!("rules[{i}]"), &mut p);
-            p.check(ids.insert(rule.id.as_str()), format!("rules[{i}].id"), format!("{} is used twice", rule.id));
+            p.check(
+                ids.insert(rule.id.as_str()),
+                format!("rules[{i}].id"),
+                format!("{} is used twice", rule.id),
+            );
         }
         p.finish(set)
     }
 
     /// The rules that apply to an incident, in file order.
-    pub fn matching<'a>(&'a self, facts: &'a IncidentFacts) -> impl Iterator<Item = &'a OperatorRule> {
+    pub fn matching<'a>(
+        &'a self,
+        facts: &'a IncidentFacts,
+    ) -> impl Iterator<Item = &'a OperatorRule> {
         self.rules.iter().filter(|rule| rule.applies(facts))
     }
 }
@@ -144,10 +161,22 @@ fn validate(rule: &OperatorRule, at: &str, p: &mut Problems) {
         format!("{at}.id"),
         "must be 1 to 63 lowercase letters, digits, '-' or '_'",
     );
-    p.check(rule.version >= 1, format!("{at}.version"), "must be at least 1");
-    p.check(!rule.owner.trim().is_empty(), format!("{at}.owner"), "must not be empty");
+    p.check(
+        rule.version >= 1,
+        format!("{at}.version"),
+        "must be at least 1",
+    );
+    p.check(
+        !rule.owner.trim().is_empty(),
+        format!("{at}.owner"),
+        "must not be empty",
+    );
     if let Some(cooldown) = rule.cooldown {
-        p.check(cooldown >= Duration::from_secs(60), format!("{at}.cooldown"), "must be at least 1m");
+        p.check(
+            cooldown >= Duration::from_secs(60),
+            format!("{at}.cooldown"),
+            "must be at least 1m",
+        );
     }
     for (i, allow) in rule.allow_auto.iter().enumerate() {
         let field = format!("{at}.allow_auto[{i}]");
@@ -162,7 +191,11 @@ fn validate(rule: &OperatorRule, at: &str, p: &mut Problems) {
             format!("{field}.action"),
             format!("{action} is {}: rules may allowlist only contain actions (cleanup, suspend_cronjob, scale to zero)", action.class()),
         );
-        p.check(!allow.resources.is_empty(), format!("{field}.resources"), "must list at least one resource pattern");
+        p.check(
+            !allow.resources.is_empty(),
+            format!("{field}.resources"),
+            "must list at least one resource pattern",
+        );
         for (j, pattern) in allow.resources.iter().enumerate() {
             p.check(
                 pattern != "*" && !pattern.trim().is_empty(),
@@ -176,7 +209,8 @@ fn validate(rule: &OperatorRule, at: &str, p: &mut Problems) {
 /// The pre-approved family: contain actions, and scale (to zero only: any other count is
 /// recover, and the allowlist does not apply to it).
 pub fn containing(action: ActionName) -> bool {
-    action == ActionName::Scale || (action.class() == ActionClass::Contain && action.executable().is_some())
+    action == ActionName::Scale
+        || (action.class() == ActionClass::Contain && action.executable().is_some())
 }
 
 #[cfg(test)]

@@ -25,7 +25,11 @@ fn errors(text: &str) -> Vec<LoadError> {
 #[test]
 fn shipped_rules_load_and_match_by_type_environment_and_namespace() {
     let set = RuleSet::from_yaml(SHIPPED, "rules.yaml").unwrap();
-    let payments = facts(IncidentType::StuckRollout, Environment::Production, "payments");
+    let payments = facts(
+        IncidentType::StuckRollout,
+        Environment::Production,
+        "payments",
+    );
     let ids: Vec<&str> = set.matching(&payments).map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["payments-approval-only"]);
     let staging = facts(IncidentType::StuckRollout, Environment::Staging, "payments");
@@ -39,7 +43,10 @@ fn rules_cannot_allowlist_a_human_only_action() {
     );
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].field, "rules[0].allow_auto[0].action");
-    assert_eq!(got[0].reason, "delete_namespace is human-only: no rule can make it automatic");
+    assert_eq!(
+        got[0].reason,
+        "delete_namespace is human-only: no rule can make it automatic"
+    );
 }
 
 #[test]
@@ -48,7 +55,12 @@ fn rules_cannot_allowlist_recover_or_disruptive_actions() {
         let got = errors(&format!(
             "rules:\n  - {{ id: x, version: 1, owner: me, allow_auto: [{{ action: {action}, resources: [a/Deployment/b] }}] }}\n"
         ));
-        assert!(got[0].reason.contains("rules may allowlist only contain actions"), "{got:?}");
+        assert!(
+            got[0]
+                .reason
+                .contains("rules may allowlist only contain actions"),
+            "{got:?}"
+        );
     }
 }
 
@@ -59,11 +71,19 @@ fn rules_refuse_secrets_commands_and_duplicate_ids() {
     );
     let fields: Vec<&str> = got.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["rules[0].token", "rules[1].script"]);
-    let got = errors("rules:\n  - { id: x, version: 1, owner: me }\n  - { id: x, version: 2, owner: me }\n");
+    let got = errors(
+        "rules:\n  - { id: x, version: 1, owner: me }\n  - { id: x, version: 2, owner: me }\n",
+    );
     assert_eq!(got[0].reason, "x is used twice");
 }
 
 #[test]
 fn an_empty_rules_file_is_no_rules() {
-    assert_eq!(RuleSet::from_yaml("# nothing yet\n", "rules.yaml").unwrap().rules.len(), 0);
+    assert_eq!(
+        RuleSet::from_yaml("# nothing yet\n", "rules.yaml")
+            .unwrap()
+            .rules
+            .len(),
+        0
+    );
 }

@@ -237,17 +237,25 @@ impl RunbookSet {
 pub fn parse_all(text: &str, origin: &str, taxonomy: &Taxonomy) -> RunbookSet {
     let mut set = RunbookSet::default();
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let origin = if index == 0 { origin.to_owned() } else { format!("{origin} (document {})", index + 1) };
+        let origin = if index == 0 {
+            origin.to_owned()
+        } else {
+            format!("{origin} (document {})", index + 1)
+        };
         let value = match serde_yaml::Value::deserialize(document) {
             Ok(serde_yaml::Value::Null) => continue,
             Ok(value) => value,
             Err(error) => {
-                set.rejected.push(LoadError::parse(&origin, &error.to_string()));
+                set.rejected
+                    .push(LoadError::parse(&origin, &error.to_string()));
                 break;
             }
         };
         match parse_value(value, &origin, taxonomy) {
-            Ok(runbook) => set.extend(RunbookSet { runbooks: vec![runbook], rejected: vec![] }),
+            Ok(runbook) => set.extend(RunbookSet {
+                runbooks: vec![runbook],
+                rejected: vec![],
+            }),
             Err(errors) => set.rejected.extend(errors),
         }
     }
@@ -258,8 +266,13 @@ pub fn parse_all(text: &str, origin: &str, taxonomy: &Taxonomy) -> RunbookSet {
 ///
 /// # Errors
 /// Every problem, each with the origin, field path and reason.
-pub fn parse_value(value: serde_yaml::Value, origin: &str, taxonomy: &Taxonomy) -> Result<Runbook, Vec<LoadError>> {
-    let json = serde_json::to_value(&value).map_err(|e| vec![LoadError::new(origin, "", e.to_string())])?;
+pub fn parse_value(
+    value: serde_yaml::Value,
+    origin: &str,
+    taxonomy: &Taxonomy,
+) -> Result<Runbook, Vec<LoadError>> {
+    let json = serde_json::to_value(&value)
+        .map_err(|e| vec![LoadError::new(origin, "", e.to_string())])?;
     let unsafe_fields: Vec<LoadError> = hygiene::scan(&json)
         .into_iter()
         .map(|(field, reason)| LoadError::new(origin, field, reason))
@@ -269,12 +282,19 @@ pub fn parse_value(value: serde_yaml::Value, origin: &str, taxonomy: &Taxonomy) 
     }
     let document = typed(&value).map_err(|reason| vec![LoadError::parse(origin, &reason)])?;
     let mut p = Problems::new(origin);
-    p.check(document.api_version == API_VERSION, "apiVersion", format!("must be {API_VERSION}"));
+    p.check(
+        document.api_version == API_VERSION,
+        "apiVersion",
+        format!("must be {API_VERSION}"),
+    );
     p.check(document.kind == KIND, "kind", format!("must be {KIND}"));
     p.check(
         crate::domain::ResourceName::parse(document.metadata.name.as_str()).is_ok(),
         "metadata.name",
-        format!("{:?} is not a valid Kubernetes name", document.metadata.name),
+        format!(
+            "{:?} is not a valid Kubernetes name",
+            document.metadata.name
+        ),
     );
     validate_spec(&document.spec, taxonomy, &mut p);
     p.finish(Runbook {
@@ -299,16 +319,40 @@ fn typed(value: &serde_yaml::Value) -> Result<Document, String> {
 }
 
 fn validate_spec(spec: &RunbookSpec, taxonomy: &Taxonomy, p: &mut Problems) {
-    p.check(!spec.intent.trim().is_empty(), "spec.intent", "must not be empty");
-    p.check(!spec.owner.trim().is_empty(), "spec.owner", "must not be empty");
+    p.check(
+        !spec.intent.trim().is_empty(),
+        "spec.intent",
+        "must not be empty",
+    );
+    p.check(
+        !spec.owner.trim().is_empty(),
+        "spec.owner",
+        "must not be empty",
+    );
     validate_triggers(&spec.triggers, taxonomy, p);
     validate_action(spec, p);
     let g = &spec.guardrails;
-    p.check(g.max_executions_per_hour >= 1, "spec.guardrails.maxExecutionsPerHour", "must be at least 1");
-    p.check(g.max_concurrent >= 1, "spec.guardrails.maxConcurrent", "must be at least 1");
-    p.check(g.cooldown >= Duration::from_secs(60), "spec.guardrails.cooldown", "must be at least 1m");
+    p.check(
+        g.max_executions_per_hour >= 1,
+        "spec.guardrails.maxExecutionsPerHour",
+        "must be at least 1",
+    );
+    p.check(
+        g.max_concurrent >= 1,
+        "spec.guardrails.maxConcurrent",
+        "must be at least 1",
+    );
+    p.check(
+        g.cooldown >= Duration::from_secs(60),
+        "spec.guardrails.cooldown",
+        "must be at least 1m",
+    );
     let v = &spec.verification;
-    p.check(!v.checks.is_empty(), "spec.verification.checks", "needs at least one check: success is proven, not assumed");
+    p.check(
+        !v.checks.is_empty(),
+        "spec.verification.checks",
+        "needs at least one check: success is proven, not assumed",
+    );
     p.check(
         (Duration::from_secs(10)..=Duration::from_secs(3600)).contains(&v.timeout),
         "spec.verification.timeout",
@@ -324,15 +368,27 @@ fn validate_spec(spec: &RunbookSpec, taxonomy: &Taxonomy, p: &mut Problems) {
         }
     }
     if let Some(rollback) = &spec.rollback {
-        p.check(!rollback.description.trim().is_empty(), "spec.rollback.description", "must not be empty");
+        p.check(
+            !rollback.description.trim().is_empty(),
+            "spec.rollback.description",
+            "must not be empty",
+        );
         if let Some(action) = rollback.action {
-            p.check(!action.is_human_only(), "spec.rollback.action", format!("{action} is human-only"));
+            p.check(
+                !action.is_human_only(),
+                "spec.rollback.action",
+                format!("{action} is human-only"),
+            );
         }
     }
 }
 
 fn validate_triggers(t: &Triggers, taxonomy: &Taxonomy, p: &mut Problems) {
-    p.check(!t.incident_types.is_empty(), "spec.triggers.incidentTypes", "must name at least one incident type");
+    p.check(
+        !t.incident_types.is_empty(),
+        "spec.triggers.incidentTypes",
+        "must name at least one incident type",
+    );
     for (i, kind) in t.incident_types.iter().enumerate() {
         p.check(
             *kind != IncidentType::Unclassified,
@@ -357,7 +413,10 @@ fn validate_triggers(t: &Triggers, taxonomy: &Taxonomy, p: &mut Problems) {
 fn validate_action(spec: &RunbookSpec, p: &mut Problems) {
     let action = spec.action.kind;
     if action.is_human_only() {
-        p.push("spec.action.kind", format!("{action} is human-only: no runbook can make the bot run it"));
+        p.push(
+            "spec.action.kind",
+            format!("{action} is human-only: no runbook can make the bot run it"),
+        );
         return;
     }
     let Some(kind) = action.executable() else {
@@ -376,7 +435,11 @@ fn validate_action(spec: &RunbookSpec, p: &mut Problems) {
             "spec.decisionMode",
             format!("{action} is disruptive; it can never be auto_execute"),
         );
-        p.check(spec.risk == Risk::Low, "spec.decisionMode", "auto_execute needs risk: low");
+        p.check(
+            spec.risk == Risk::Low,
+            "spec.decisionMode",
+            "auto_execute needs risk: low",
+        );
     }
 }
 
@@ -394,21 +457,33 @@ pub fn load_dir(dir: &Path, taxonomy: &Taxonomy) -> RunbookSet {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
-            set.rejected.push(LoadError::new(dir.display().to_string(), "", format!("cannot read the runbook directory: {error}")));
+            set.rejected.push(LoadError::new(
+                dir.display().to_string(),
+                "",
+                format!("cannot read the runbook directory: {error}"),
+            ));
             return set;
         }
     };
     let mut paths: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter(|path| {
+            matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            )
+        })
         .collect();
     paths.sort();
     for path in paths {
         let origin = path.display().to_string();
         match std::fs::read_to_string(&path) {
             Ok(text) => set.extend(parse_all(&text, &origin, taxonomy)),
-            Err(error) => set.rejected.push(LoadError::new(origin, "", format!("cannot read: {error}"))),
+            Err(error) => {
+                set.rejected
+                    .push(LoadError::new(origin, "", format!("cannot read: {error}")))
+            }
         }
     }
     set

@@ -24,23 +24,69 @@ fn scope_of(kind: IncidentType) -> ResourceScope {
 
 /// Expected modes: [demo, staging, production] × [high, medium, low].
 const TABLE: [(IncidentType, [[Mode; 3]; 3]); 14] = [
-    (IncidentType::CrashLoopBackoff, [[X, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::StuckRollout, [[X, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::RegistryPullFailure, [[A, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::NodeDiskPressure, [[A, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::NodeUnreachableOrNotready, [[A, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::BackgroundJobBuildup, [[X, A, S], [X, A, S], [X, A, S]]),
-    (IncidentType::HttpErrorRateSpike, [[A, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::RuntimeDependencyOutage, [[A, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::IngressConfigurationDrift, [[S, S, S], [S, S, S], [S, S, S]]),
-    (IncidentType::IdentityProviderUnreachable, [[A, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::DatabaseConnectivityDegraded, [[A, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::ReleaseDriftOrPartialApply, [[A, A, S], [A, A, S], [A, A, S]]),
-    (IncidentType::ChatopsDeliveryFailure, [[S, S, S], [S, S, S], [S, S, S]]),
-    (IncidentType::Unclassified, [[M, M, M], [M, M, M], [M, M, M]]),
+    (
+        IncidentType::CrashLoopBackoff,
+        [[X, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::StuckRollout,
+        [[X, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::RegistryPullFailure,
+        [[A, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::NodeDiskPressure,
+        [[A, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::NodeUnreachableOrNotready,
+        [[A, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::BackgroundJobBuildup,
+        [[X, A, S], [X, A, S], [X, A, S]],
+    ),
+    (
+        IncidentType::HttpErrorRateSpike,
+        [[A, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::RuntimeDependencyOutage,
+        [[A, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::IngressConfigurationDrift,
+        [[S, S, S], [S, S, S], [S, S, S]],
+    ),
+    (
+        IncidentType::IdentityProviderUnreachable,
+        [[A, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::DatabaseConnectivityDegraded,
+        [[A, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::ReleaseDriftOrPartialApply,
+        [[A, A, S], [A, A, S], [A, A, S]],
+    ),
+    (
+        IncidentType::ChatopsDeliveryFailure,
+        [[S, S, S], [S, S, S], [S, S, S]],
+    ),
+    (
+        IncidentType::Unclassified,
+        [[M, M, M], [M, M, M], [M, M, M]],
+    ),
 ];
 
-const ENVIRONMENTS: [Environment; 3] = [Environment::Demo, Environment::Staging, Environment::Production];
+const ENVIRONMENTS: [Environment; 3] = [
+    Environment::Demo,
+    Environment::Staging,
+    Environment::Production,
+];
 const BANDS: [Confidence; 3] = [Confidence::High, Confidence::Medium, Confidence::Low];
 
 #[test]
@@ -73,6 +119,10 @@ fn every_class_environment_and_confidence_band_gets_its_expected_mode() {
 #[test]
 fn the_table_covers_every_incident_type() {
     for kind in IncidentType::ALL {
-        assert!(TABLE.iter().any(|(k, _)| *k == kind), "{} missing", kind.as_str());
+        assert!(
+            TABLE.iter().any(|(k, _)| *k == kind),
+            "{} missing",
+            kind.as_str()
+        );
     }
 }

@@ -77,9 +77,10 @@ pub struct SeverityRule {
 impl SeverityRule {
     fn applies(&self, environment: Environment, labels: &LabelSet) -> bool {
         (self.environments.is_empty() || self.environments.contains(&environment))
-            && self.labels.iter().all(|(name, values)| {
-                labels.get(name).is_some_and(|value| values.contains(value))
-            })
+            && self
+                .labels
+                .iter()
+                .all(|(name, values)| labels.get(name).is_some_and(|value| values.contains(value)))
     }
 }
 
@@ -157,7 +158,12 @@ impl IncidentClass {
 
     /// The severity for an incident of this class: the last matching severity rule, else the
     /// alert's own severity.
-    pub fn severity(&self, alert: Severity, environment: Environment, labels: &LabelSet) -> Severity {
+    pub fn severity(
+        &self,
+        alert: Severity,
+        environment: Environment,
+        labels: &LabelSet,
+    ) -> Severity {
         self.severity_rules
             .iter()
             .rev()
@@ -205,7 +211,10 @@ impl Taxonomy {
         problems.check(
             SUPPORTED_VERSIONS.contains(&file.version),
             "version",
-            format!("version {} is not supported (this build reads {SUPPORTED_VERSIONS:?})", file.version),
+            format!(
+                "version {} is not supported (this build reads {SUPPORTED_VERSIONS:?})",
+                file.version
+            ),
         );
         let domains: BTreeSet<DomainId> = file.domains.iter().map(|d| d.id).collect();
         problems.check(
@@ -218,7 +227,10 @@ impl Taxonomy {
             let at = format!("classes[{index}]");
             validate_class(&class, &at, &domains, &mut problems);
             if classes.contains_key(&class.id) {
-                problems.push(format!("{at}.id"), format!("{} is listed twice", class.id.as_str()));
+                problems.push(
+                    format!("{at}.id"),
+                    format!("{} is listed twice", class.id.as_str()),
+                );
             }
             classes.insert(class.id, class);
         }
@@ -254,11 +266,18 @@ fn validate_class(class: &IncidentClass, at: &str, domains: &BTreeSet<DomainId>,
         format!("{at}.id"),
         "unclassified is not a class: it always goes to a human",
     );
-    p.check(domains.contains(&class.domain), format!("{at}.domain"), "is not listed under domains");
+    p.check(
+        domains.contains(&class.domain),
+        format!("{at}.domain"),
+        "is not listed under domains",
+    );
     for (field, empty) in [
         ("description", class.description.trim().is_empty()),
         ("primary_signals", class.primary_signals.is_empty()),
-        ("root_cause_hypotheses", class.root_cause_hypotheses.is_empty()),
+        (
+            "root_cause_hypotheses",
+            class.root_cause_hypotheses.is_empty(),
+        ),
         ("evidence_rules", class.evidence_rules.is_empty()),
         ("exit_criteria", class.exit_criteria.is_empty()),
     ] {

@@ -28,7 +28,11 @@ fn builtin_taxonomy_has_every_class_but_unclassified() {
 fn builtin_taxonomy_never_auto_allows_disruptive_or_human_only_actions() {
     for class in Taxonomy::builtin().classes() {
         for action in &class.auto_allowed {
-            assert!(action.class() < ActionClass::Disruptive, "{}: {action}", class.id.as_str());
+            assert!(
+                action.class() < ActionClass::Disruptive,
+                "{}: {action}",
+                class.id.as_str()
+            );
         }
     }
 }
@@ -42,11 +46,17 @@ fn taxonomy_rejects_an_unsupported_version() {
 
 #[test]
 fn taxonomy_rejects_a_disruptive_auto_allowed_action_naming_the_field() {
-    let got = errors(&replace("auto_allowed: [cleanup]", "auto_allowed: [reboot_node]"));
+    let got = errors(&replace(
+        "auto_allowed: [cleanup]",
+        "auto_allowed: [reboot_node]",
+    ));
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].origin, "taxonomy.yaml");
     assert_eq!(got[0].field, "classes[3].auto_allowed[0]");
-    assert_eq!(got[0].reason, "reboot_node is disruptive and can never be auto-allowed");
+    assert_eq!(
+        got[0].reason,
+        "reboot_node is disruptive and can never be auto-allowed"
+    );
 }
 
 #[test]
@@ -55,7 +65,10 @@ fn taxonomy_rejects_a_human_only_action_offered_for_approval() {
         "approval_required: [rollback]\n    human_only: [rotate_secret]",
         "approval_required: [rollback, rotate_secret]\n    human_only: []",
     ));
-    assert!(got.iter().any(|e| e.reason.contains("human-only")), "{got:?}");
+    assert!(
+        got.iter().any(|e| e.reason.contains("human-only")),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -63,14 +76,18 @@ fn taxonomy_rejects_a_missing_class() {
     let start = BUILTIN.find("  - id: chatops_delivery_failure").unwrap();
     let got = errors(&BUILTIN[..start]);
     assert!(
-        got.iter().any(|e| e.reason == "incident class chatops_delivery_failure is missing"),
+        got.iter()
+            .any(|e| e.reason == "incident class chatops_delivery_failure is missing"),
         "{got:?}"
     );
 }
 
 #[test]
 fn taxonomy_rejects_an_unknown_field_with_its_path() {
-    let got = errors(&replace("    cooldown: 60m\n", "    cooldown: 60m\n    command: reboot\n"));
+    let got = errors(&replace(
+        "    cooldown: 60m\n",
+        "    cooldown: 60m\n    command: reboot\n",
+    ));
     assert!(got[0].reason.contains("unknown field `command`"), "{got:?}");
 }
 

@@ -7,7 +7,9 @@ use chrono::Utc;
 use robot_sre::audit::Actor;
 use robot_sre::domain::{Namespace, ResourceName};
 use robot_sre::incidents::IncidentId;
-use robot_sre::incidents::model::{Confidence, Environment, IncidentType, ResourceScope, Severity, WorkloadRef};
+use robot_sre::incidents::model::{
+    Confidence, Environment, IncidentType, ResourceScope, Severity, WorkloadRef,
+};
 use robot_sre::policy::record::PolicyAudit;
 use robot_sre::policy::{DecisionContext, IncidentFacts, Mode, Policy};
 
@@ -15,7 +17,10 @@ use crate::cli::{redis_env, robot_sre, text};
 use crate::helpers::{redis_store, redis_url, unique_prefix};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const STUCK_ROLLOUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/policy/stuck-rollout.json");
+const STUCK_ROLLOUT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/policy/stuck-rollout.json"
+);
 
 #[test]
 fn policy_explain_prints_the_mode_and_every_reason() {
@@ -23,21 +28,66 @@ fn policy_explain_prints_the_mode_and_every_reason() {
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.contains("decision:   approval_required"), "{stdout}");
-    assert!(stdout.contains("action:     rollback payments/Deployment/checkout"), "{stdout}");
-    assert!(stdout.contains("- approval required: recover class in production"), "{stdout}");
+    assert!(
+        stdout.contains("action:     rollback payments/Deployment/checkout"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("- approval required: recover class in production"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn policy_explain_decides_for_the_environment_given() {
-    let output = robot_sre(&["policy", "explain", "--alert", STUCK_ROLLOUT, "--env", "demo"], &[]);
+    let output = robot_sre(
+        &[
+            "policy",
+            "explain",
+            "--alert",
+            STUCK_ROLLOUT,
+            "--env",
+            "demo",
+        ],
+        &[],
+    );
     let (stdout, _) = text(&output);
     assert!(stdout.contains("decision:   auto_execute"), "{stdout}");
-    let output = robot_sre(&["policy", "explain", "--alert", STUCK_ROLLOUT, "--env", "demo", "--checks", "1"], &[]);
+    let output = robot_sre(
+        &[
+            "policy",
+            "explain",
+            "--alert",
+            STUCK_ROLLOUT,
+            "--env",
+            "demo",
+            "--checks",
+            "1",
+        ],
+        &[],
+    );
     let (stdout, _) = text(&output);
-    assert!(stdout.contains("blocked: confidence medium below high"), "{stdout}");
-    let output = robot_sre(&["policy", "explain", "--alert", STUCK_ROLLOUT, "--env", "mars"], &[]);
+    assert!(
+        stdout.contains("blocked: confidence medium below high"),
+        "{stdout}"
+    );
+    let output = robot_sre(
+        &[
+            "policy",
+            "explain",
+            "--alert",
+            STUCK_ROLLOUT,
+            "--env",
+            "mars",
+        ],
+        &[],
+    );
     assert!(!output.status.success());
-    assert!(text(&output).1.contains("--env \"mars\""), "{}", text(&output).1);
+    assert!(
+        text(&output).1.contains("--env \"mars\""),
+        "{}",
+        text(&output).1
+    );
 }
 
 #[test]
@@ -46,7 +96,10 @@ fn check_config_validates_taxonomy_rules_and_runbooks_together() {
     let rules = format!("{ROOT}/config/rules.yaml");
     let output = robot_sre(
         &["check-config"],
-        &[("ROBOT_SRE__POLICY__RUNBOOKS_DIR", &runbooks), ("ROBOT_SRE__POLICY__RULES", &rules)],
+        &[
+            ("ROBOT_SRE__POLICY__RUNBOOKS_DIR", &runbooks),
+            ("ROBOT_SRE__POLICY__RULES", &rules),
+        ],
     );
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
@@ -56,15 +109,32 @@ fn check_config_validates_taxonomy_rules_and_runbooks_together() {
 #[test]
 fn check_config_names_the_file_field_and_reason_of_a_bad_runbook_or_rule() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(format!("{ROOT}/config/runbooks/stuck-rollout-rollback.yaml")).unwrap();
+    let good = std::fs::read_to_string(format!(
+        "{ROOT}/config/runbooks/stuck-rollout-rollback.yaml"
+    ))
+    .unwrap();
     std::fs::write(dir.path().join("good.yaml"), &good).unwrap();
-    std::fs::write(dir.path().join("bad.yaml"), good.replace("stuck-rollout-rollback", "bad").replace("kind: rollback", "kind: drain_node")).unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        good.replace("stuck-rollout-rollback", "bad")
+            .replace("kind: rollback", "kind: drain_node"),
+    )
+    .unwrap();
     let runbooks = dir.path().display().to_string();
-    let output = robot_sre(&["check-config"], &[("ROBOT_SRE__POLICY__RUNBOOKS_DIR", &runbooks)]);
+    let output = robot_sre(
+        &["check-config"],
+        &[("ROBOT_SRE__POLICY__RUNBOOKS_DIR", &runbooks)],
+    );
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     let bad = dir.path().join("bad.yaml");
-    assert!(stderr.contains(&format!("{}: spec.action.kind: drain_node is not an action the bot can run", bad.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: spec.action.kind: drain_node is not an action the bot can run",
+            bad.display()
+        )),
+        "{stderr}"
+    );
     assert!(!stderr.contains("good.yaml"), "{stderr}");
 
     let rules = dir.path().join("rules.yaml");
@@ -73,10 +143,20 @@ fn check_config_names_the_file_field_and_reason_of_a_bad_runbook_or_rule() {
     let output = robot_sre(&["check-config"], &[("ROBOT_SRE__POLICY__RULES", &rules)]);
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("{rules}: rules[0].allow_auto[0].action: rollback is recover")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{rules}: rules[0].allow_auto[0].action: rollback is recover"
+        )),
+        "{stderr}"
+    );
 }
 
-fn facts(kind: IncidentType, environment: Environment, namespace: &str, deployment: &str) -> IncidentFacts {
+fn facts(
+    kind: IncidentType,
+    environment: Environment,
+    namespace: &str,
+    deployment: &str,
+) -> IncidentFacts {
     IncidentFacts {
         incident_type: kind,
         severity: Severity::Warning,
@@ -85,7 +165,10 @@ fn facts(kind: IncidentType, environment: Environment, namespace: &str, deployme
         scope: ResourceScope {
             cluster: "lab".into(),
             namespace: Some(Namespace::parse(namespace).unwrap()),
-            workload: Some(WorkloadRef { kind: "Deployment".into(), name: ResourceName::parse(deployment).unwrap() }),
+            workload: Some(WorkloadRef {
+                kind: "Deployment".into(),
+                name: ResourceName::parse(deployment).unwrap(),
+            }),
             pod: None,
             node: None,
         },
@@ -99,12 +182,34 @@ async fn policy_test_replays_recorded_decisions_and_shows_those_that_would_chang
     let audit = PolicyAudit::new(redis_store(&url, &prefix));
     let policy = Policy::builtin();
     let context = DecisionContext::quiet(Utc::now(), 2);
-    let changing = facts(IncidentType::StuckRollout, Environment::Production, "payments", "checkout");
-    let steady = facts(IncidentType::HttpErrorRateSpike, Environment::Staging, "shop", "web");
-    for (id, facts) in [("inc-cli0policy01", &changing), ("inc-cli0policy02", &steady)] {
+    let changing = facts(
+        IncidentType::StuckRollout,
+        Environment::Production,
+        "payments",
+        "checkout",
+    );
+    let steady = facts(
+        IncidentType::HttpErrorRateSpike,
+        Environment::Staging,
+        "shop",
+        "web",
+    );
+    for (id, facts) in [
+        ("inc-cli0policy01", &changing),
+        ("inc-cli0policy02", &steady),
+    ] {
         let decision = policy.decide(facts, &context);
         assert_eq!(decision.mode, Mode::ApprovalRequired);
-        audit.record_decision(&IncidentId::from_stored(id), facts, &context, &decision, Actor::robot_sre()).await.unwrap();
+        audit
+            .record_decision(
+                &IncidentId::from_stored(id),
+                facts,
+                &context,
+                &decision,
+                Actor::robot_sre(),
+            )
+            .await
+            .unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.yaml");
@@ -119,7 +224,13 @@ async fn policy_test_replays_recorded_decisions_and_shows_those_that_would_chang
         stdout.contains("inc-cli0policy01  stuck_rollout  approval_required rollback payments/Deployment/checkout -> manual"),
         "{stdout}"
     );
-    assert!(stdout.contains("disabled by rule no-rollouts@1 (sre)"), "{stdout}");
+    assert!(
+        stdout.contains("disabled by rule no-rollouts@1 (sre)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("inc-cli0policy02"), "{stdout}");
-    assert!(stdout.contains("replayed 2 recorded decision(s): 1 would change, 1 unchanged"), "{stdout}");
+    assert!(
+        stdout.contains("replayed 2 recorded decision(s): 1 would change, 1 unchanged"),
+        "{stdout}"
+    );
 }

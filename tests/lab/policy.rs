@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use kube::Api;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use robot_sre::ops::Cluster;
 use robot_sre::ops::runbooks::cluster_runbooks;
 use robot_sre::policy::Taxonomy;
@@ -61,22 +61,43 @@ async fn runbooks_are_loaded_from_custom_resources_and_invalid_ones_rejected_by_
     install_crd(&ns.client).await;
     let api: Api<DynamicObject> = Api::namespaced_with(ns.client.clone(), &ns.name, &resource());
 
-    let malformed = runbook(&format!("{}-malformed", ns.name), |t| t.replace("minimumConfidence: medium", "minimumConfidence: certain"));
+    let malformed = runbook(&format!("{}-malformed", ns.name), |t| {
+        t.replace("minimumConfidence: medium", "minimumConfidence: certain")
+    });
     let refused = api.create(&PostParams::default(), &malformed).await;
-    assert!(matches!(&refused, Err(kube::Error::Api(s)) if s.code == 422), "the schema let it in: {refused:?}");
+    assert!(
+        matches!(&refused, Err(kube::Error::Api(s)) if s.code == 422),
+        "the schema let it in: {refused:?}"
+    );
 
     let good = format!("{}-rollback", ns.name);
     let bad = format!("{}-rotate", ns.name);
-    api.create(&PostParams::default(), &runbook(&good, |t| t)).await.expect("a valid runbook");
-    api.create(&PostParams::default(), &runbook(&bad, |t| t.replace("kind: rollback", "kind: rotate_secret")))
+    api.create(&PostParams::default(), &runbook(&good, |t| t))
         .await
-        .expect("the schema allows every named action; the bot refuses human-only ones");
+        .expect("a valid runbook");
+    api.create(
+        &PostParams::default(),
+        &runbook(&bad, |t| t.replace("kind: rollback", "kind: rotate_secret")),
+    )
+    .await
+    .expect("the schema allows every named action; the bot refuses human-only ones");
 
-    let set = cluster_runbooks(&cluster, &taxonomy).await.expect("listing works").expect("the CRD is served");
-    let ours: Vec<&str> = set.runbooks.iter().map(|r| r.name.as_str()).filter(|n| n.starts_with(&ns.name)).collect();
+    let set = cluster_runbooks(&cluster, &taxonomy)
+        .await
+        .expect("listing works")
+        .expect("the CRD is served");
+    let ours: Vec<&str> = set
+        .runbooks
+        .iter()
+        .map(|r| r.name.as_str())
+        .filter(|n| n.starts_with(&ns.name))
+        .collect();
     assert_eq!(ours, [good.as_str()]);
     let loaded = set.runbooks.iter().find(|r| r.name == good).unwrap();
-    assert_eq!(loaded.origin, format!("RemediationRunbook {}/{good}", ns.name));
+    assert_eq!(
+        loaded.origin,
+        format!("RemediationRunbook {}/{good}", ns.name)
+    );
     assert_eq!(loaded.spec.owner, "team-payments");
     let rejected: Vec<String> = set
         .rejected
