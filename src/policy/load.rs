@@ -32,6 +32,44 @@ impl LoadedPolicy {
     }
 }
 
+/// What went wrong starting the policy: the data is invalid, or its rule changes could not be
+/// audited (a rule change that cannot be recorded is not applied).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the policy is invalid:\n{}", lines(.0))]
+    Invalid(Vec<LoadError>),
+    #[error("operator rule changes could not be recorded in the audit trail")]
+    Audit(#[source] crate::store::StoreError),
+}
+
+fn lines(errors: &[LoadError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// [`load`], then records every operator-rule change since the rule set recorded last (see
+/// [`super::record::PolicyAudit::record_rules`]). For `serve` at start-up.
+///
+/// # Errors
+/// [`StartError::Invalid`] with every problem, or [`StartError::Audit`] when the store fails.
+///
+/// # Idempotency
+/// Starting again with the same rules records nothing more.
+pub async fn load_audited(
+    settings: &Settings,
+    store: std::sync::Arc<dyn crate::store::Store>,
+) -> Result<LoadedPolicy, StartError> {
+    let loaded = load(settings).map_err(StartError::Invalid)?;
+    super::record::PolicyAudit::new(store)
+        .record_rules(loaded.policy.rules(), chrono::Utc::now())
+        .await
+        .map_err(StartError::Audit)?;
+    Ok(loaded)
+}
+
 /// Loads the policy the settings describe.
 ///
 /// # Errors
@@ -117,3 +155,7 @@ fn read<T>(
         .map_err(|found| errors.extend(found))
         .ok()
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;
