@@ -28,6 +28,7 @@ pub mod matrix;
 pub mod record;
 pub mod rules;
 pub mod runbook;
+mod runbook_parse;
 pub mod taxonomy;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,4 +1,7 @@
+use std::path::Path;
+
 use super::*;
+use crate::policy::Taxonomy;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/runbooks");
 const VALID: &str = include_str!("../../config/runbooks/stuck-rollout-rollback.yaml");
