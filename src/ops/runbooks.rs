@@ -88,3 +88,48 @@ pub fn parse(object: DynamicObject, taxonomy: &Taxonomy) -> RunbookSet {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(spec: serde_json::Value) -> DynamicObject {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {
+                "name": "rollback",
+                "namespace": "payments",
+                "annotations": { "token": "the API server's, not the owner's" },
+            },
+            "spec": spec,
+        }))
+        .unwrap()
+    }
+
+    fn valid_spec() -> serde_json::Value {
+        let text = include_str!("../../config/runbooks/stuck-rollout-rollback.yaml");
+        let document: serde_json::Value = serde_yaml::from_str(text).unwrap();
+        document["spec"].clone()
+    }
+
+    #[test]
+    fn a_listed_item_without_its_type_still_parses_and_metadata_is_not_the_owners() {
+        let set = parse(object(valid_spec()), &Taxonomy::builtin());
+        assert!(set.rejected.is_empty(), "{:?}", set.rejected);
+        assert_eq!(
+            set.runbooks[0].origin,
+            "RemediationRunbook payments/rollback"
+        );
+    }
+
+    #[test]
+    fn an_invalid_resource_is_rejected_by_namespace_name_and_field() {
+        let mut spec = valid_spec();
+        spec["verification"]["timeout"] = "2h".into();
+        let set = parse(object(spec), &Taxonomy::builtin());
+        assert!(set.runbooks.is_empty());
+        assert_eq!(
+            set.rejected[0].to_string(),
+            "RemediationRunbook payments/rollback: spec.verification.timeout: must be between 10s and 1h"
+        );
+    }
+}

@@ -70,19 +70,22 @@ impl Policy {
             ));
             return decision;
         };
-        decision.severity = severity(class, facts, &rules);
         let mut draft = Draft {
             mode: Mode::Manual,
             reasons: Vec::new(),
         };
-        draft.say(format!(
-            "{} ({} domain) in {}, severity {}, confidence {}",
-            class.id.as_str(),
-            class.domain.as_str(),
-            env(facts.environment),
-            format!("{:?}", decision.severity).to_lowercase(),
-            band(facts.confidence),
-        ));
+        decision.severity = severity(class, facts, &rules, &mut draft);
+        draft.reasons.insert(
+            0,
+            Reason(format!(
+                "{} ({} domain) in {}, severity {}, confidence {}",
+                class.id.as_str(),
+                class.domain.as_str(),
+                env(facts.environment),
+                severity_name(decision.severity),
+                band(facts.confidence),
+            )),
+        );
         if self.suppressed(ctx, &mut draft) {
             decision.suppressed = true;
         } else if let Some(rule) = rules.iter().find(|r| r.enabled == Some(false)) {
@@ -247,12 +250,42 @@ fn phrase(mode: Mode) -> &'static str {
     }
 }
 
-fn severity(class: &IncidentClass, facts: &IncidentFacts, rules: &[&OperatorRule]) -> Severity {
-    let base = class.severity(facts.severity, facts.environment, &facts.labels);
-    rules
-        .iter()
-        .filter_map(|r| r.escalate_severity)
-        .fold(base, Severity::max)
+/// The severity after the class's severity rules and the rules' escalations, saying why when
+/// it moved.
+fn severity(
+    class: &IncidentClass,
+    facts: &IncidentFacts,
+    rules: &[&OperatorRule],
+    draft: &mut Draft,
+) -> Severity {
+    let mut severity = class.severity(facts.severity, facts.environment, &facts.labels);
+    if severity != facts.severity {
+        draft.say(format!(
+            "severity {} by the taxonomy of {} (alert said {})",
+            severity_name(severity),
+            class.id.as_str(),
+            severity_name(facts.severity)
+        ));
+    }
+    for rule in rules {
+        if let Some(raised) = rule.escalate_severity.filter(|s| *s > severity) {
+            severity = raised;
+            draft.say(format!(
+                "severity raised to {} by rule {}",
+                severity_name(raised),
+                rule.label()
+            ));
+        }
+    }
+    severity
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Critical => "critical",
+    }
 }
 
 fn no_candidate(decision: &Decision, draft: &mut Draft) {

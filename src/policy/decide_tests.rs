@@ -345,6 +345,30 @@ fn decide_follows_operator_rules_for_routing_severity_and_limits() {
     assert_eq!(d.route.as_deref(), Some("#payments-oncall"));
     assert_eq!(d.severity, Severity::Critical);
     assert_eq!(d.mode, Mode::ApprovalRequired);
+    assert!(
+        has(
+            &d,
+            "severity critical by the taxonomy of stuck_rollout (alert said warning)"
+        ),
+        "{:?}",
+        d.reasons
+    );
+    let staging = facts(
+        IncidentType::HttpErrorRateSpike,
+        Environment::Production,
+        Confidence::High,
+        scope("payments", "Deployment", "checkout"),
+    );
+    let d = policy.decide(&staging, &DecisionContext::quiet(now(), 2));
+    assert_eq!(d.severity, Severity::Critical);
+    assert!(
+        has(
+            &d,
+            "severity raised to critical by rule payments-approval-only@1 (team-payments)"
+        ),
+        "{:?}",
+        d.reasons
+    );
 }
 
 #[test]
