@@ -1,15 +1,19 @@
 //! RemediationRunbook custom resources on the lab: the shipped CRD installs on a real API
-//! server, its schema refuses a malformed runbook at create time, and the bot loads the valid
-//! runbooks while rejecting an invalid one by namespace/name, field and reason.
+//! server, its schema refuses a malformed runbook at create time, and the bot — through its own
+//! least-privilege ServiceAccount — loads the valid runbooks while rejecting an invalid one by
+//! namespace/name, field and reason.
 
 use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Api;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
+use robot_sre::config::OpsSettings;
 use robot_sre::ops::Cluster;
+use robot_sre::ops::rbac::{BotAccount, manifests};
 use robot_sre::ops::runbooks::cluster_runbooks;
 use robot_sre::policy::Taxonomy;
+use robot_sre::testkit::lab::bot;
 use robot_sre::testkit::process::poll_until;
 
 use crate::helpers::{TestNamespace, lab};
@@ -56,7 +60,20 @@ fn runbook(name: &str, edit: impl Fn(String) -> String) -> DynamicObject {
 #[tokio::test]
 async fn runbooks_are_loaded_from_custom_resources_and_invalid_ones_rejected_by_name_and_field() {
     let ns = TestNamespace::create("policy-crd").await;
-    let cluster = Cluster::new(ns.client.clone(), Duration::from_secs(10));
+    // The bot reads runbooks as itself, with exactly the RBAC `robot-sre rbac` prints for
+    // `policy.cluster_runbooks: true`.
+    let account = BotAccount {
+        namespace: "robot-sre".into(),
+        name: "robot-sre-runbooks".into(),
+    };
+    let rbac = manifests(&OpsSettings::default(), &account).with_runbook_reader(&account);
+    let kubeconfig = bot::install(lab(), &ns.client, &rbac)
+        .await
+        .expect("the bot's RBAC installs");
+    let bot_client = robot_sre::testkit::lab::kubeconfig::client(&kubeconfig)
+        .await
+        .expect("a bot client");
+    let cluster = Cluster::new(bot_client, Duration::from_secs(10));
     let taxonomy = Taxonomy::builtin();
     install_crd(&ns.client).await;
     let api: Api<DynamicObject> = Api::namespaced_with(ns.client.clone(), &ns.name, &resource());
@@ -81,6 +98,26 @@ async fn runbooks_are_loaded_from_custom_resources_and_invalid_ones_rejected_by_
     )
     .await
     .expect("the schema allows every named action; the bot refuses human-only ones");
+
+    let unprivileged = BotAccount {
+        namespace: "robot-sre".into(),
+        name: "robot-sre-no-runbooks".into(),
+    };
+    let path = bot::install(
+        lab(),
+        &ns.client,
+        &manifests(&OpsSettings::default(), &unprivileged),
+    )
+    .await
+    .expect("RBAC installs");
+    let client = robot_sre::testkit::lab::kubeconfig::client(&path)
+        .await
+        .expect("a client");
+    let refused = cluster_runbooks(&Cluster::new(client, Duration::from_secs(10)), &taxonomy).await;
+    assert!(
+        matches!(refused, Err(robot_sre::ops::OpsError::Forbidden { .. })),
+        "without the reader role: {refused:?}"
+    );
 
     let set = cluster_runbooks(&cluster, &taxonomy)
         .await
