@@ -1,14 +1,17 @@
 //! The policy commands of the binary: explain a sample alert, replay recorded decisions under
 //! the current rules, and check-config over taxonomy, rules and runbooks together.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use chrono::Utc;
 use robot_sre::audit::Actor;
 use robot_sre::domain::{Namespace, ResourceName};
-use robot_sre::incidents::IncidentId;
 use robot_sre::incidents::model::{
     Confidence, Environment, IncidentType, ResourceScope, Severity, WorkloadRef,
+};
+use robot_sre::incidents::{
+    Classifier, IncidentId, IncidentService, IngestPolicy, Notification, Triage,
 };
 use robot_sre::policy::record::PolicyAudit;
 use robot_sre::policy::{DecisionContext, IncidentFacts, Mode, Policy};
@@ -231,6 +234,46 @@ async fn policy_test_replays_recorded_decisions_and_shows_those_that_would_chang
     assert!(!stdout.contains("inc-cli0policy02"), "{stdout}");
     assert!(
         stdout.contains("replayed 2 recorded decision(s): 1 would change, 1 unchanged"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn policy_test_decides_open_incidents_that_have_no_recorded_decision() {
+    let (url, prefix) = (redis_url().await, unique_prefix());
+    let triage = Triage {
+        classifier: Classifier::builtin(),
+        cluster: "lab".into(),
+        environment_label: "environment".into(),
+        default_environment: Environment::Production,
+        namespace_environments: HashMap::new(),
+    };
+    let ingest = IngestPolicy {
+        suppression_window: Duration::from_secs(900),
+        retention: Duration::from_secs(3600),
+        history_limit: 50,
+    };
+    let incidents = IncidentService::new(redis_store(&url, &prefix), triage, ingest);
+    let notification = Notification::parse(&std::fs::read(STUCK_ROLLOUT).unwrap()).unwrap();
+    let recorded = incidents
+        .record(&notification.group_key, &notification.alerts[0])
+        .await
+        .unwrap();
+    let output = robot_sre(
+        &["policy", "test", "--since", "1h"],
+        &redis_env(&url, &prefix),
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "{}  stuck_rollout  no decision recorded; now approval_required rollback payments/Deployment/checkout",
+            recorded.incident_id
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 open incident(s) without a recorded decision"),
         "{stdout}"
     );
 }
