@@ -47,12 +47,7 @@ pub(super) fn enforce(
                 format!("hard constraint: {name} is human-only"),
             );
         }
-        let allow: Vec<String> = rules
-            .iter()
-            .flat_map(|r| &r.allow_auto)
-            .filter(|a| a.action == name && super::rules::containing(name))
-            .flat_map(|a| a.resources.iter().cloned())
-            .collect();
+        let allow = super::judge::rule_allowlist(rules, name);
         let labels = &ctx.guardrails.target_labels;
         let action_class =
             policy

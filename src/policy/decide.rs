@@ -6,11 +6,10 @@
 use chrono::{DateTime, Utc};
 
 use super::Policy;
-use super::action::{ActionClass, ActionName};
-use super::candidate::{Candidate, band, env, recommendation};
+use super::candidate::{band, env, recommendation};
 use super::decision::{Decision, DecisionContext, IncidentFacts, Mode, Reason};
 use super::rules::OperatorRule;
-use super::taxonomy::{IncidentClass, Listing};
+use super::taxonomy::IncidentClass;
 use crate::incidents::model::{Confidence, Severity};
 
 /// The decision under construction.
@@ -98,15 +97,15 @@ impl Policy {
         } else {
             match self.candidate(class, facts, ctx, &mut draft.reasons) {
                 Some(candidate) => {
-                    self.judge(
-                        &candidate,
+                    let judge = super::judge::Judge {
+                        policy: self,
+                        candidate: &candidate,
                         class,
                         facts,
                         ctx,
-                        &rules,
-                        &mut draft,
-                        &mut decision,
-                    );
+                        rules: &rules,
+                    };
+                    judge.run(&mut draft, &mut decision);
                     decision.action = Some(candidate.action);
                 }
                 None => {
@@ -138,115 +137,6 @@ impl Policy {
             ));
         }
         within
-    }
-
-    /// The mode of a candidate action, step by step.
-    #[allow(clippy::too_many_arguments)]
-    fn judge(
-        &self,
-        candidate: &Candidate<'_>,
-        class: &IncidentClass,
-        facts: &IncidentFacts,
-        ctx: &DecisionContext,
-        rules: &[&OperatorRule],
-        draft: &mut Draft,
-        decision: &mut Decision,
-    ) {
-        let action = &candidate.action;
-        let name = ActionName::from(action.kind);
-        let labels = &ctx.guardrails.target_labels;
-        let allow = rule_allowlist(rules, name);
-        let action_class =
-            self.matrix
-                .class_of(action.kind, &action.target, action.replicas, labels, &allow);
-        let source = match candidate.runbook {
-            Some(runbook) => format!("runbook {}", runbook.name),
-            None => format!("the taxonomy of {}", class.id.as_str()),
-        };
-        draft.say(format!(
-            "candidate: {action} ({action_class} class, from {source})"
-        ));
-        // Built-in default, then the environment overlay replaces it.
-        let default = self
-            .matrix
-            .defaults
-            .get(&action_class)
-            .copied()
-            .unwrap_or(Mode::ApprovalRequired);
-        draft.mode = self.matrix.mode(facts.environment, action_class);
-        let here = env(facts.environment);
-        if self.matrix.auto_action(facts.environment, name) && draft.mode < Mode::AutoExecute {
-            draft.mode = Mode::AutoExecute;
-            draft.say(format!(
-                "{}: {name} is a safe, idempotent act in {here}",
-                phrase(draft.mode)
-            ));
-        } else if draft.mode != default {
-            draft.say(format!(
-                "{}: {action_class} class in {here} (default {default})",
-                phrase(draft.mode)
-            ));
-        } else {
-            draft.say(format!(
-                "{}: {action_class} class in {here}",
-                phrase(draft.mode)
-            ));
-        }
-        if action_class == ActionClass::Contain
-            && let Some(rule) = rules
-                .iter()
-                .find(|r| allows(r, name, &action.target.to_string()))
-            && draft.mode < Mode::AutoExecute
-        {
-            draft.mode = Mode::AutoExecute;
-            draft.say(format!(
-                "rule {} allows automatic {name} on {}",
-                rule.label(),
-                action.target
-            ));
-        }
-        taxonomy_caps(class, name, draft);
-        if action_class == ActionClass::Contain
-            && draft.mode == Mode::AutoExecute
-            && let Err(why) = self.matrix.containable(&action.target, labels, &allow)
-        {
-            draft.cap(Mode::ApprovalRequired, || {
-                format!("approval required: {why}")
-            });
-        }
-        if let Some(runbook) = candidate.runbook {
-            let most = runbook.spec.decision_mode;
-            draft.cap(most, || {
-                format!("runbook {} allows at most {most}", runbook.name)
-            });
-        }
-        rule_caps(rules, facts, ctx, draft);
-        if let Some(most) = self.ceilings.get(&facts.environment).copied() {
-            draft.cap(most, || format!("settings: {here} allows at most {most}"));
-        }
-        confidence_caps(facts, ctx, draft);
-        if !self.enabled.contains(&action.kind) {
-            draft.cap(Mode::Suggest, || {
-                format!(
-                    "suggest only: {} is not enabled in ops.actions",
-                    action.kind
-                )
-            });
-        }
-        super::guardrails::check(self, candidate, class, action_class, ctx, rules, draft);
-        if draft.mode == Mode::Manual {
-            decision.recommendation = Some(action.to_string());
-        }
-    }
-}
-
-/// How a reason opens for each mode.
-fn phrase(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Manual => "manual",
-        Mode::Suggest => "suggest only",
-        Mode::ApprovalRequired => "approval required",
-        Mode::AutoExecute => "automatic",
     }
 }
 
@@ -298,90 +188,4 @@ fn no_candidate(decision: &Decision, draft: &mut Draft) {
         }
         None => draft.say("manual: no action of the taxonomy fits the alert's scope".into()),
     }
-}
-
-fn taxonomy_caps(class: &IncidentClass, name: ActionName, draft: &mut Draft) {
-    let kind = class.id.as_str();
-    match class.listing(name) {
-        Listing::AutoAllowed => {}
-        Listing::ApprovalRequired => {
-            draft.cap(Mode::ApprovalRequired, || {
-                format!("approval required: {name} is not auto-allowed for {kind}")
-            });
-        }
-        Listing::NotListed => {
-            draft.cap(Mode::ApprovalRequired, || {
-                format!("approval required: the taxonomy of {kind} does not list {name}")
-            });
-        }
-        Listing::HumanOnly => draft.cap(Mode::Manual, || {
-            format!("manual: {name} is human-only for {kind}")
-        }),
-    }
-}
-
-fn rule_caps(
-    rules: &[&OperatorRule],
-    facts: &IncidentFacts,
-    ctx: &DecisionContext,
-    draft: &mut Draft,
-) {
-    let confidence = effective_confidence(facts, ctx);
-    for rule in rules {
-        if let Some(most) = rule.max_mode {
-            draft.cap(most, || {
-                format!("rule {} allows at most {most}", rule.label())
-            });
-        }
-        if let Some(minimum) = rule.min_confidence
-            && confidence < minimum
-        {
-            draft.cap(Mode::Suggest, || {
-                format!(
-                    "blocked: confidence {} below rule {}'s minimum {}",
-                    band(confidence),
-                    rule.label(),
-                    band(minimum)
-                )
-            });
-        }
-    }
-}
-
-fn confidence_caps(facts: &IncidentFacts, ctx: &DecisionContext, draft: &mut Draft) {
-    let confidence = effective_confidence(facts, ctx);
-    if ctx.evidence.contradicts {
-        draft.say("evidence: live state contradicts the alert".into());
-    }
-    if confidence < Confidence::High {
-        let checks = ctx.evidence.checks;
-        draft.cap(Mode::ApprovalRequired, || {
-            if facts.confidence == Confidence::High && !ctx.evidence.contradicts {
-                format!("blocked: confidence medium below high (live evidence confirmed the alert on {checks} of 2 checks)")
-            } else {
-                format!("blocked: confidence {} below high", band(confidence))
-            }
-        });
-    }
-    if confidence == Confidence::Low {
-        draft.cap(Mode::Suggest, || "suggest only: confidence low".into());
-    }
-}
-
-/// Resource patterns the matching rules allowlist for `name`.
-fn rule_allowlist(rules: &[&OperatorRule], name: ActionName) -> Vec<String> {
-    rules
-        .iter()
-        .flat_map(|r| &r.allow_auto)
-        .filter(|a| a.action == name && super::rules::containing(name))
-        .flat_map(|a| a.resources.iter().cloned())
-        .collect()
-}
-
-fn allows(rule: &OperatorRule, name: ActionName, target: &str) -> bool {
-    super::rules::containing(name)
-        && rule
-            .allow_auto
-            .iter()
-            .any(|a| a.action == name && a.resources.iter().any(|p| super::matrix::glob(p, target)))
 }

@@ -23,6 +23,7 @@ pub mod decision;
 pub mod error;
 mod guardrails;
 mod hygiene;
+mod judge;
 pub mod load;
 pub mod matrix;
 pub mod record;
