@@ -10,10 +10,26 @@
 //! - [`action`] and [`matrix`]: action classes and the environment overlays;
 //! - [`runbook`] and [`rules`]: what service owners and operators add;
 //! - [`decision`]: the engine's inputs and output;
-//! - `load` and `record` (as they land): reading it all from the settings; auditing.
+//! - `candidate`, `judge`, `guardrails`, `constraints`: the engine's steps, in order;
+//! - [`load`]: reading it all from the settings (and auditing rule changes at start-up);
+//! - [`record`]: decisions and rule changes in the audit trail.
 //!
 //! Resolution order: built-in taxonomy → built-in defaults → environment overlay → runbook and
 //! operator rules → hard safety constraints, which always win (see `constraints`).
+//!
+//! Typical use by the conversation layer:
+//!
+//! ```no_run
+//! # use robot_sre::policy::{Policy, IncidentFacts, DecisionContext, EvidenceSummary};
+//! # fn demo(policy: &Policy, incident: &robot_sre::incidents::Incident) {
+//! let facts = IncidentFacts::of(incident);
+//! let mut context = DecisionContext::quiet(chrono::Utc::now(), 2);
+//! context.evidence = EvidenceSummary { checks: 2, contradicts: false };
+//! // … fill context.guardrails from the store and live state …
+//! let decision = policy.decide(&facts, &context);
+//! println!("{}: {}", decision.mode, decision.summary());
+//! # }
+//! ```
 
 pub mod action;
 mod candidate;
