@@ -31,6 +31,7 @@ pub mod http;
 pub mod incidents;
 pub mod metrics;
 pub mod ops;
+pub mod policy;
 pub mod store;
 pub mod telemetry;
 pub mod testkit;

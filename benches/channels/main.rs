@@ -17,14 +17,14 @@
 //! case, `BENCH_ACKS` (default 1000) acknowledgements. Run: `cargo bench --bench channels`;
 //! the Markdown for `BENCHMARKS.md` goes to stdout.
 
-#[allow(dead_code, unused_imports)]
-#[path = "../../tests/doubles/slack/mod.rs"]
-mod slack;
-#[allow(dead_code, unused_imports)]
-#[path = "../../tests/doubles/telegram/mod.rs"]
-mod telegram;
 #[path = "../common/env.rs"]
 mod env;
+#[allow(unused_imports)]
+#[path = "../../tests/doubles/slack/mod.rs"]
+mod slack;
+#[allow(unused_imports)]
+#[path = "../../tests/doubles/telegram/mod.rs"]
+mod telegram;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,7 +101,11 @@ fn router(slack: &slack::Double, telegram: &telegram::TelegramDouble, timeout: D
     Router::new(channels, routing)
 }
 
-async fn failover(mode: slack::Mode, runs: u64, timeout: Duration) -> anyhow::Result<Histogram<u64>> {
+async fn failover(
+    mode: slack::Mode,
+    runs: u64,
+    timeout: Duration,
+) -> anyhow::Result<Histogram<u64>> {
     let slack = slack::Double::start().await;
     let telegram = telegram::TelegramDouble::start().await;
     slack.set_mode(mode).await;
@@ -109,10 +113,15 @@ async fn failover(mode: slack::Mode, runs: u64, timeout: Duration) -> anyhow::Re
     let mut histogram = Histogram::<u64>::new(3)?;
     for run in 0..runs {
         let started = Instant::now();
-        let delivered = router.send_prompt(&prompt(), Environment::Production, &[]).await;
+        let delivered = router
+            .send_prompt(&prompt(), Environment::Production, &[])
+            .await;
         let took = started.elapsed();
         let delivered = delivered.map_err(|e| anyhow::anyhow!("run {run}: {e}"))?;
-        anyhow::ensure!(delivered.message.channel == ChannelKind::Telegram, "run {run} not on Telegram");
+        anyhow::ensure!(
+            delivered.message.channel == ChannelKind::Telegram,
+            "run {run} not on Telegram"
+        );
         histogram.record(took.as_micros() as u64)?;
     }
     telegram.assert_valid();
@@ -135,8 +144,17 @@ async fn acknowledgements(count: u64) -> anyhow::Result<Histogram<u64>> {
     tokio::spawn(async move { axum::serve(listener, routes(inbound)).await });
     let mut histogram = Histogram::<u64>::new(3)?;
     for i in 0..count {
-        let press = slack::block_action("U0ALICE", "1700000000.000100", "approve", "tok", &format!("1700000100.{i:06}"));
-        let callback = slack::Callback::interaction(&press, slack::Signing::Good(slack::SIGNING_SECRET.into()));
+        let press = slack::block_action(
+            "U0ALICE",
+            "1700000000.000100",
+            "approve",
+            "tok",
+            &format!("1700000100.{i:06}"),
+        );
+        let callback = slack::Callback::interaction(
+            &press,
+            slack::Signing::Good(slack::SIGNING_SECRET.into()),
+        );
         let started = Instant::now();
         let response = callback.post(&base).await;
         let took = started.elapsed();
@@ -173,9 +191,21 @@ async fn main() -> anyhow::Result<()> {
             h.max() as f64 / 1000.0
         )
     };
-    row("prompt on the fallback channel, primary refuses connections", &refused, "< 1 s");
+    row(
+        "prompt on the fallback channel, primary refuses connections",
+        &refused,
+        "< 1 s",
+    );
     let hang_target = format!("≤ {} ms (timeout + 250 ms)", timeout.as_millis() + 250);
-    row("prompt on the fallback channel, primary hangs", &hanging, &hang_target);
-    row("Slack interaction acknowledged (signed, deduped, queued)", &acked, "p99 < 50 ms");
+    row(
+        "prompt on the fallback channel, primary hangs",
+        &hanging,
+        &hang_target,
+    );
+    row(
+        "Slack interaction acknowledged (signed, deduped, queued)",
+        &acked,
+        "p99 < 50 ms",
+    );
     Ok(())
 }

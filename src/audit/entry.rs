@@ -117,6 +117,10 @@ pub enum AuditKind {
     Verification,
     Refusal,
     BreakerReset,
+    /// What policy decided for an incident, with every reason.
+    PolicyDecision,
+    /// An operator rule was added, changed or removed (in the `policy` trail).
+    RuleChanged,
 }
 
 impl AuditKind {
@@ -134,6 +138,8 @@ impl AuditKind {
             AuditKind::Verification => "verification",
             AuditKind::Refusal => "refusal",
             AuditKind::BreakerReset => "breaker_reset",
+            AuditKind::PolicyDecision => "policy_decision",
+            AuditKind::RuleChanged => "rule_changed",
         }
     }
 }

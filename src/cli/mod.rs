@@ -14,6 +14,7 @@ use crate::store::Store;
 use crate::testkit::lab::LabCommand;
 
 mod ops;
+mod policy;
 
 /// Robot SRE: turns Alertmanager alerts into approval-gated, verified and audited Kubernetes
 /// remediations, negotiated with on-call humans in chat.
@@ -72,6 +73,9 @@ pub enum Command {
         #[arg(long, default_value = "robot-sre")]
         name: String,
     },
+    /// The policy engine: preview the decision for an alert, replay recorded decisions.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     /// Inspect or reset the circuit breaker of a workload.
     #[command(subcommand)]
     Breaker(ops::BreakerCommand),
@@ -110,7 +114,10 @@ impl Cli {
             }
         };
         let result = match self.command {
-            Command::CheckConfig => check_config(&loaded),
+            Command::CheckConfig => match check_config(&loaded) {
+                Ok(()) => return policy::check_config(&loaded),
+                Err(error) => Err(error),
+            },
             Command::Serve => {
                 crate::telemetry::init(&loaded.settings.telemetry);
                 crate::app::run(loaded).await
@@ -122,6 +129,7 @@ impl Cli {
             }
             Command::Rbac { namespace, name } => ops::rbac(&loaded, namespace, name),
             Command::Breaker(command) => ops::breaker(&loaded, command).await,
+            Command::Policy(command) => policy::run(loaded, command).await,
             Command::Lab(_) => unreachable!("handled before loading the configuration"),
         };
         finish(result)

@@ -60,10 +60,12 @@ pub fn rbac(loaded: &LoadedSettings, namespace: String, name: String) -> anyhow:
             "warning: ops.namespaces is empty, so no namespace gets a Role: the bot can act nowhere"
         );
     }
-    print!(
-        "{}",
-        manifests(ops, &BotAccount { namespace, name }).to_yaml()
-    );
+    let account = BotAccount { namespace, name };
+    let mut manifests = manifests(ops, &account);
+    if loaded.settings.policy.cluster_runbooks {
+        manifests = manifests.with_runbook_reader(&account);
+    }
+    print!("{}", manifests.to_yaml());
     Ok(())
 }
 

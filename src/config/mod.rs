@@ -8,6 +8,7 @@
 mod channels;
 mod load;
 mod ops;
+mod policy;
 mod secret;
 mod settings;
 mod validate;
@@ -18,5 +19,6 @@ pub use channels::{
 };
 pub use load::{ConfigError, LoadedSettings, load, load_from};
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};
+pub use policy::PolicySettings;
 pub use secret::{MASK, Secret};
 pub use settings::*;

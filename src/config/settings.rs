@@ -11,6 +11,7 @@ use url::Url;
 
 use super::channels::ChannelSettings;
 use super::ops::OpsSettings;
+use super::policy::PolicySettings;
 use super::secret::Secret;
 use crate::domain::Namespace;
 use crate::incidents::model::Environment;
@@ -27,6 +28,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub channels: ChannelSettings,
     pub ops: OpsSettings,
+    pub policy: PolicySettings,
 }
 
 /// The HTTP server.

@@ -110,5 +110,6 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
     if let Some(telegram) = &settings.channels.telegram {
         problems.extend(telegram.validate());
     }
+    problems.extend(super::policy::validate(&settings.policy));
     problems
 }

@@ -28,6 +28,7 @@ pub mod packet;
 pub mod propose;
 pub mod rbac;
 pub mod request;
+pub mod runbooks;
 pub mod state;
 pub mod summary;
 pub mod verify;

@@ -169,6 +169,36 @@ pub fn manifests(settings: &OpsSettings, account: &BotAccount) -> Manifests {
 }
 
 impl Manifests {
+    /// Adds a ClusterRole (and its binding) to read RemediationRunbook resources in every
+    /// namespace, for `policy.cluster_runbooks`.
+    pub fn with_runbook_reader(mut self, account: &BotAccount) -> Self {
+        let name = format!("{}-runbooks", account.name);
+        self.cluster_roles.push(ClusterRole {
+            metadata: meta(&name, None),
+            rules: Some(vec![rule(
+                super::runbooks::GROUP,
+                &["remediationrunbooks"],
+                &["get", "list", "watch"],
+            )]),
+            ..ClusterRole::default()
+        });
+        self.cluster_role_bindings.push(ClusterRoleBinding {
+            metadata: meta(&name, None),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "ClusterRole".into(),
+                name: name.clone(),
+            },
+            subjects: Some(vec![Subject {
+                kind: "ServiceAccount".into(),
+                name: account.name.clone(),
+                namespace: Some(account.namespace.clone()),
+                ..Subject::default()
+            }]),
+        });
+        self
+    }
+
     /// Multi-document YAML, ready for `kubectl apply -f -`.
     pub fn to_yaml(&self) -> String {
         let mut docs = vec![yaml(&self.service_account)];

@@ -4,6 +4,7 @@
 mod alertmanager_e2e;
 mod cli;
 mod cli_ops;
+mod cli_policy;
 mod health;
 mod helpers;
 mod ingest;

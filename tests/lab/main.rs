@@ -8,6 +8,7 @@ mod helpers;
 mod launcher;
 mod nodes;
 mod ops;
+mod policy;
 mod rbac;
 mod scenarios;
 mod workloads;
