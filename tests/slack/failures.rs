@@ -86,7 +86,7 @@ async fn a_wrong_token_is_refused_as_invalid_auth() {
     let url = url::Url::parse(&double.url()).unwrap();
     let api = robot_sre::channels::slack::SlackApi::new(
         &url,
-        &robot_sre::config::Secret::new("xoxb-not-the-token"),
+        &robot_sre::config::Secret::new("fake-wrong-slack-token"),
         TIMEOUT,
     )
     .unwrap();

@@ -110,7 +110,7 @@ mod tests {
     use super::*;
 
     fn slack(extra: &str) -> SlackSettings {
-        let yaml = format!("bot_token: xoxb-1\nsigning_secret: s\nchannel: C1\n{extra}");
+        let yaml = format!("bot_token: fake-bot-token\nsigning_secret: s\nchannel: C1\n{extra}");
         serde_yaml::from_str(&yaml).unwrap()
     }
 
@@ -160,7 +160,7 @@ mod tests {
             ]
         );
         assert!(
-            slack("socket_mode: true\napp_token: xapp-1\n")
+            slack("socket_mode: true\napp_token: fake-app-token\n")
                 .problems()
                 .is_empty()
         );
@@ -168,9 +168,9 @@ mod tests {
 
     #[test]
     fn slack_secrets_never_print() {
-        let shown = format!("{:?}", slack("app_token: xapp-very-secret\n"));
+        let shown = format!("{:?}", slack("app_token: fake-app-token-secret\n"));
         assert!(
-            !shown.contains("xoxb-1") && !shown.contains("xapp-very-secret"),
+            !shown.contains("fake-bot-token") && !shown.contains("fake-app-token-secret"),
             "{shown}"
         );
     }

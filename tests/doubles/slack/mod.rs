@@ -37,9 +37,9 @@ pub use self::blocks::{BUTTON_TEXT, BUTTON_VALUE, HEADER_TEXT, MAX_BLOCKS, SECTI
 pub use self::callbacks::{Callback, Signing, block_action, slash_command};
 
 /// The bot token the double accepts for the Web API.
-pub const BOT_TOKEN: &str = "xoxb-0000-double-bot-token";
+pub const BOT_TOKEN: &str = "fake-slack-bot-token-for-tests";
 /// The app-level token the double accepts for `apps.connections.open`.
-pub const APP_TOKEN: &str = "xapp-1-double-app-token";
+pub const APP_TOKEN: &str = "fake-slack-app-token-for-tests";
 /// A signing secret for callbacks (give the bot the same one).
 pub const SIGNING_SECRET: &str = "double-signing-secret-0123456789";
 /// The channel tests post to.

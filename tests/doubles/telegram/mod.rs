@@ -34,7 +34,7 @@ pub use self::spec::Spec;
 pub use self::updates::SecretHeader;
 
 /// The bot token the double accepts (`<bot id>:<secret>`, as @BotFather issues them).
-pub const TOKEN: &str = "7000000001:double-token-not-a-real-secret";
+pub const TOKEN: &str = "7000000001:FAKE-telegram-token";
 /// The bot's user id (the token's prefix) and username.
 pub const BOT_ID: i64 = 7_000_000_001;
 pub const BOT_USERNAME: &str = "RobotSreTestBot";

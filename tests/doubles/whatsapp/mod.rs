@@ -34,7 +34,7 @@ pub use self::spec::Spec;
 pub use self::webhooks::Signature;
 
 /// The access token the double accepts.
-pub const ACCESS_TOKEN: &str = "EAAG-double-access-token";
+pub const ACCESS_TOKEN: &str = "fake-whatsapp-access-token";
 /// The app secret the double signs webhooks with.
 pub const APP_SECRET: &str = "double-app-secret";
 /// The verify token of the subscription handshake.
