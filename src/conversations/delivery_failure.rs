@@ -69,7 +69,7 @@ impl DeliveryFailures for RaiseIncident {
                 "chat delivery failure recorded as an incident"
             ),
             Err(error) => {
-                let error = crate::http::error_chain(&error);
+                let error = crate::telemetry::error_chain(&error);
                 tracing::error!(%error, "chat delivery failure could not be recorded either")
             }
         }

@@ -83,7 +83,7 @@ impl EvidenceCollector {
             match collector.collect_for(&incidents, &id).await {
                 Ok(outcome) => tracing::info!(incident = %id, ?outcome, "evidence collected"),
                 Err(error) => {
-                    let error = crate::http::error_chain(&error);
+                    let error = crate::telemetry::error_chain(&error);
                     tracing::warn!(incident = %id, %error, "evidence not attached")
                 }
             }

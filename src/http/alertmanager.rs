@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::AppState;
 use super::auth::AlertmanagerAuth;
 use super::error::ApiError;
-use super::health::error_chain;
 use crate::incidents::{Notification, Outcome, Recorded};
+use crate::telemetry::error_chain;
 
 /// What the bot recorded, returned with the 200.
 #[derive(Debug, Serialize)]

@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::AppState;
+use crate::telemetry::error_chain;
 
 /// How long readiness waits for the store before answering 503.
 const READY_DEADLINE: Duration = Duration::from_secs(2);
@@ -40,16 +41,4 @@ pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     ([(header::CONTENT_TYPE, content_type)], app.metrics.encode())
-}
-
-/// An error and its sources on one line.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

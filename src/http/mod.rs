@@ -14,10 +14,10 @@ use axum::routing::{get, post};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use crate::telemetry::error_chain;
 pub use alertmanager::Receipt;
 pub use auth::secrets_match;
 pub use error::ApiError;
-pub use health::error_chain;
 pub use server::{serve, termination_signal};
 
 /// The state every handler shares.

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use robot_sre::channels::ChannelKind;
 use robot_sre::channels::router::Attempt;
+use robot_sre::channels::{ChannelKind, Delivered};
 use robot_sre::incidents::IncidentType;
 use robot_sre::incidents::model::Environment;
 
@@ -19,6 +19,18 @@ fn attempt(channel: ChannelKind, reason: &str) -> Attempt {
         channel,
         reason: reason.into(),
     }
+}
+
+/// One prompt sent with Slack's double in `mode`; the doubles and where it landed.
+async fn prompt_with_slack(mode: slack::Mode) -> (Doubles, Delivered) {
+    let doubles = Doubles::start().await;
+    doubles.slack.set_mode(mode).await;
+    let delivered = bot(&doubles, routing())
+        .router
+        .send_prompt(&any_prompt(Duration::from_secs(300)), PROD, &[])
+        .await
+        .unwrap();
+    (doubles, delivered)
 }
 
 fn prompts_on_slack(doubles: &Doubles) -> usize {
@@ -48,15 +60,7 @@ async fn a_prompt_lands_on_telegram_when_slack_refuses_connections() {
 
 #[tokio::test]
 async fn a_prompt_lands_on_telegram_when_slack_hangs() {
-    let doubles = Doubles::start().await;
-    doubles.slack.set_mode(slack::Mode::Hang).await;
-    let bot = bot(&doubles, routing());
-
-    let delivered = bot
-        .router
-        .send_prompt(&any_prompt(Duration::from_secs(300)), PROD, &[])
-        .await
-        .unwrap();
+    let (doubles, delivered) = prompt_with_slack(slack::Mode::Hang).await;
 
     assert_eq!(delivered.message.channel, ChannelKind::Telegram);
     assert_eq!(delivered.failed, [attempt(ChannelKind::Slack, "timeout")]);

@@ -164,8 +164,10 @@ impl Router {
                 self.report(&what, &failure).await;
             }
             let delay = delays.next().unwrap_or(self.settings.retry_max);
-            let next = chrono::Duration::from_std(delay).map(|d| Utc::now() + d);
-            if next.is_ok_and(|next| next >= prompt.expires_at) || next.is_err() {
+            let next = chrono::Duration::from_std(delay)
+                .ok()
+                .map(|d| Utc::now() + d);
+            if next.is_none_or(|next| next >= prompt.expires_at) {
                 return Err(failure);
             }
             tokio::time::sleep(delay).await;

@@ -20,7 +20,7 @@ use robot_sre::testkit::lab::scenarios::{self, SCENARIO_DEADLINE};
 use robot_sre::testkit::process::poll_until;
 use serde_json::json;
 
-use super::{bot_as, bot_with, settings};
+use super::{bot_as, bot_with, settings, stuck_and_pulling};
 use crate::helpers::{EVIDENCE_NODE, TestNamespace};
 
 fn namespace(name: &str) -> Option<Namespace> {
@@ -60,22 +60,7 @@ fn known_workload(evidence: &Evidence) -> &WorkloadEvidence {
 #[tokio::test]
 async fn workload_evidence_shows_both_revisions_and_the_pull_failure_when_a_rollout_is_stuck() {
     let ns = TestNamespace::create("ev-stuck").await;
-    scenarios::stuck_rollout(&ns.client, &ns.name, "checkout")
-        .await
-        .unwrap();
-    let pods: Api<Pod> = ns.api();
-    scenarios::wait_for_pods(
-        &pods,
-        "app=checkout",
-        "a pod in ImagePullBackOff",
-        SCENARIO_DEADLINE,
-        |pods| {
-            pods.iter()
-                .any(|p| scenarios::waiting_reason(p) == Some("ImagePullBackOff"))
-        },
-    )
-    .await
-    .unwrap();
+    stuck_and_pulling(&ns, "checkout").await;
     let ops = bot_with(settings(&ns.name)).await;
     let scope = Scope {
         namespace: namespace(&ns.name),

@@ -4,19 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
-use kube::Api;
 use robot_sre::app::App;
 use robot_sre::audit::{AuditKind, AuditLog};
 use robot_sre::config::{Secret, Settings};
 use robot_sre::incidents::{Classifier, Incident, IncidentId};
 use robot_sre::ops::Ops;
-use robot_sre::testkit::lab::scenarios::{self, SCENARIO_DEADLINE};
+use robot_sre::testkit::lab::scenarios::SCENARIO_DEADLINE;
 use robot_sre::testkit::process::poll_until;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use super::{bot_with, settings};
+use super::{bot_with, settings, stuck_and_pulling};
 use crate::helpers::TestNamespace;
 
 const TOKEN: &str = "lab-alertmanager-token";
@@ -78,22 +76,7 @@ async fn with_evidence(app: &App, id: &IncidentId) -> Incident {
 #[tokio::test]
 async fn an_alert_for_a_stuck_rollout_becomes_an_incident_with_its_evidence_attached() {
     let ns = TestNamespace::create("inc-ev").await;
-    scenarios::stuck_rollout(&ns.client, &ns.name, "checkout")
-        .await
-        .unwrap();
-    let pods: Api<Pod> = ns.api();
-    scenarios::wait_for_pods(
-        &pods,
-        "app=checkout",
-        "ImagePullBackOff",
-        SCENARIO_DEADLINE,
-        |pods| {
-            pods.iter()
-                .any(|p| scenarios::waiting_reason(p) == Some("ImagePullBackOff"))
-        },
-    )
-    .await
-    .unwrap();
+    stuck_and_pulling(&ns, "checkout").await;
     let ops = bot_with(settings(&ns.name)).await;
     let (url, app) = serve(&ops).await;
 

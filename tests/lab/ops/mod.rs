@@ -30,7 +30,9 @@ use robot_sre::testkit::lab::{bot, kubeconfig};
 use serde_json::json;
 use tokio::sync::OnceCell;
 
-use crate::helpers::lab;
+use crate::helpers::{TestNamespace, lab};
+use k8s_openapi::api::core::v1::Pod;
+use robot_sre::testkit::lab::scenarios::{self, SCENARIO_DEADLINE};
 
 static REDIS: OnceCell<RedisServer> = OnceCell::const_new();
 
@@ -88,6 +90,28 @@ pub async fn bot_as(settings: OpsSettings, account: &BotAccount) -> Ops {
     let client = kubeconfig::client(&path).await.expect("a bot client");
     let cluster = Cluster::new(client, settings.api_timeout);
     Ops::new(cluster, store().await, settings)
+}
+
+/// A Deployment `name` whose rollout is stuck with a new pod in `ImagePullBackOff`.
+pub async fn stuck_and_pulling(ns: &TestNamespace, name: &str) {
+    scenarios::stuck_rollout(&ns.client, &ns.name, name)
+        .await
+        .unwrap();
+    let pods: Api<Pod> = ns.api();
+    let pulling = |pods: &[Pod]| {
+        pods.iter()
+            .any(|p| scenarios::waiting_reason(p) == Some("ImagePullBackOff"))
+    };
+    let selector = format!("app={name}");
+    scenarios::wait_for_pods(
+        &pods,
+        &selector,
+        "a pod in ImagePullBackOff",
+        SCENARIO_DEADLINE,
+        pulling,
+    )
+    .await
+    .unwrap();
 }
 
 /// Labels a Deployment with the opt-in label (as an administrator would).
