@@ -12,3 +12,6 @@ pub mod evidence;
 pub mod tokens;
 
 pub use self::evidence::EvidenceCollector;
+pub mod event;
+pub mod state;
+pub mod step;

@@ -30,6 +30,8 @@ pub enum Status {
     Refused,
     /// The target changed materially since the prompt; the human must be asked again.
     Stale,
+    /// Written to the cluster; verification pending.
+    Applied,
     /// Applied and verified: PASS.
     Verified,
     /// Applied, but verification said FAIL.
