@@ -9,6 +9,7 @@
 
 pub mod delivery_failure;
 pub mod evidence;
+pub mod lease;
 pub mod tokens;
 
 pub use self::evidence::EvidenceCollector;
