@@ -24,28 +24,19 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::actions::{self, Plan};
 use super::execute::{Approval, actor_name, guard_line, reason_of, subject};
 use super::guard::{self, rbac};
-use super::observe::{self, Live, Observation};
+use super::observe::{self, Observation};
 use super::packet::{self, Packet, Status, VerifyPlan};
-use super::request::{ActionRequest, RequestId};
+use super::intent::{self, Intent};
+use super::request::ActionRequest;
 use super::{Ops, OpsError, scope, workload_of};
 use crate::audit::AuditKind;
 use crate::audit::kube_event::Severity;
-use crate::store::{CasOutcome, Claim, Store, StoreError, Write};
-
-/// What an attempt stored right before it began writing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Intent {
-    /// The fingerprint of the state the writes were planned on.
-    fingerprint: String,
-    /// The packet up to the writes, with its [`VerifyPlan`].
-    packet: Packet,
-}
+use crate::store::Claim;
 
 impl Ops {
     /// Applies an approved action at most once per request id and stores its packet before
@@ -124,7 +115,7 @@ impl Ops {
             packet.guards = guard::scope(&request.action, &self.settings);
             return self.refuse(packet, out_of_scope).await;
         }
-        let mut interrupted = load_intent(self.store.as_ref(), &request.id).await?;
+        let mut interrupted = intent::load(self.store.as_ref(), &request.id).await?;
         let mut reserved = false;
         let mut attempt = 0;
         loop {
@@ -146,8 +137,7 @@ impl Ops {
             let fingerprint = observed.fingerprint();
             packet.mark(format!("read live state of {target} ({fingerprint})"));
             if let Some(earlier) = earlier
-                && (earlier.fingerprint != fingerprint
-                    || matches!(observed.live, Live::Namespace { .. }))
+                && intent::may_have_landed(&earlier, &observed)
             {
                 let why = format!("{target} is now {fingerprint}, was {}", earlier.fingerprint);
                 adopt(packet, earlier, &why);
@@ -178,7 +168,7 @@ impl Ops {
                 fingerprint,
                 packet: packet.clone(),
             };
-            save_intent(self.store.as_ref(), &intent, self.settings.request_retention).await?;
+            intent::save(self.store.as_ref(), &intent, self.settings.request_retention).await?;
             match self.send_writes(&plan, packet).await {
                 Ok(()) => break,
                 Err(OpsError::Conflict { object, .. })
@@ -313,51 +303,4 @@ fn adopt(packet: &mut Packet, earlier: Intent, why: &str) {
          recorded, so the verification planned before them judges the live state"
             .into(),
     );
-}
-
-fn intent_key(request: &RequestId) -> String {
-    format!("ops:intent:{request}")
-}
-
-async fn load_intent(store: &dyn Store, request: &RequestId) -> Result<Option<Intent>, OpsError> {
-    let key = intent_key(request);
-    match store.get(&key).await? {
-        None => Ok(None),
-        Some(stored) => serde_json::from_slice(&stored.value)
-            .map(Some)
-            .map_err(|e| OpsError::Corrupt {
-                key,
-                reason: e.to_string(),
-            }),
-    }
-}
-
-/// Stores (or replaces, after a conflict retry) the intent of this request.
-async fn save_intent(
-    store: &dyn Store,
-    intent: &Intent,
-    retention: std::time::Duration,
-) -> Result<(), OpsError> {
-    let key = intent_key(&intent.packet.request.id);
-    let value = serde_json::to_vec(intent).map_err(|e| StoreError::Corrupt {
-        key: key.clone(),
-        reason: e.to_string(),
-    })?;
-    // Only the claim holder writes here; a conflict means a lapsed claim was taken over, and
-    // the newest intent is the one to keep.
-    for _ in 0..3 {
-        let current = store.get(&key).await?.map_or(0, |v| v.version);
-        let write = Write {
-            value: value.clone(),
-            ttl: Some(retention),
-            effects: Vec::new(),
-        };
-        if let CasOutcome::Written { .. } = store.compare_and_set(&key, current, write).await? {
-            return Ok(());
-        }
-    }
-    Err(OpsError::Conflict {
-        operation: "store the intent".into(),
-        object: key,
-    })
 }

@@ -33,6 +33,7 @@ pub mod error;
 pub mod evidence;
 pub mod execute;
 pub mod guard;
+mod intent;
 pub mod mutation;
 pub mod observe;
 pub mod packet;

@@ -155,3 +155,7 @@ impl Ops {
             .await;
     }
 }
+
+#[cfg(test)]
+#[path = "phases_tests.rs"]
+mod tests;
