@@ -29,9 +29,9 @@ use serde_json::{Value, json};
 use super::actions::{self, Plan};
 use super::execute::{Approval, actor_name, guard_line, reason_of, subject};
 use super::guard::{self, rbac};
+use super::intent::{self, Intent};
 use super::observe::{self, Observation};
 use super::packet::{self, Packet, Status, VerifyPlan};
-use super::intent::{self, Intent};
 use super::request::ActionRequest;
 use super::{Ops, OpsError, scope, workload_of};
 use crate::audit::AuditKind;
@@ -153,11 +153,11 @@ impl Ops {
                 return self.stale(packet, &target, seen, &fingerprint).await;
             }
             let plan = actions::plan(request, &observed, &self.settings);
-            if !self.admit(request, &observed, &plan, packet, &mut reserved).await? {
+            if !self
+                .admit(request, &observed, &plan, packet, &mut reserved)
+                .await?
+            {
                 return Ok(());
-            }
-            if let Some(hook) = &self.interleave {
-                hook(attempt).await;
             }
             packet.verify_plan = Some(VerifyPlan {
                 verification: plan.verification.clone(),
@@ -168,7 +168,15 @@ impl Ops {
                 fingerprint,
                 packet: packet.clone(),
             };
-            intent::save(self.store.as_ref(), &intent, self.settings.request_retention).await?;
+            intent::save(
+                self.store.as_ref(),
+                &intent,
+                self.settings.request_retention,
+            )
+            .await?;
+            if let Some(hook) = &self.interleave {
+                hook(attempt).await;
+            }
             match self.send_writes(&plan, packet).await {
                 Ok(()) => break,
                 Err(OpsError::Conflict { object, .. })
@@ -221,7 +229,11 @@ impl Ops {
         }
         let scope = scope(request, observed, plan.disruptive);
         let now = Utc::now();
-        if let Err(refused) = self.limits.reserve(request.id.as_str(), &scope, now).await? {
+        if let Err(refused) = self
+            .limits
+            .reserve(request.id.as_str(), &scope, now)
+            .await?
+        {
             let refusals = guard::refusals(&refused);
             packet.guards.extend(refused);
             self.refuse(packet, refusals).await?;

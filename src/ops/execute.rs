@@ -107,7 +107,11 @@ impl Ops {
         rbac::can_i(&self.cluster, &permissions).await
     }
 
-    pub(super) async fn refuse(&self, packet: &mut Packet, refusals: Vec<String>) -> Result<(), OpsError> {
+    pub(super) async fn refuse(
+        &self,
+        packet: &mut Packet,
+        refusals: Vec<String>,
+    ) -> Result<(), OpsError> {
         packet.status = Status::Refused;
         packet.mark(format!("refused: {}", refusals.join("; ")));
         packet.reasons.extend(refusals);

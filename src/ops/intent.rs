@@ -31,7 +31,10 @@ fn intent_key(request: &RequestId) -> String {
     format!("ops:intent:{request}")
 }
 
-pub(super) async fn load(store: &dyn Store, request: &RequestId) -> Result<Option<Intent>, OpsError> {
+pub(super) async fn load(
+    store: &dyn Store,
+    request: &RequestId,
+) -> Result<Option<Intent>, OpsError> {
     let key = intent_key(request);
     match store.get(&key).await? {
         None => Ok(None),

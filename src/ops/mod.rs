@@ -97,8 +97,9 @@ impl Ops {
     }
 
     /// Fault injection for tests and drills: `hook(attempt)` runs after each apply attempt has
-    /// read live state and before it writes, so a test can change the object in between and
-    /// prove the conflict handling against a real API server.
+    /// read live state and stored its intent, and before it writes, so a test can change the
+    /// object in between and prove the conflict handling against a real API server, or stop
+    /// the attempt there as a crash would.
     #[doc(hidden)]
     pub fn interleave_before_apply(mut self, hook: Interleave) -> Self {
         self.interleave = Some(hook);

@@ -88,7 +88,10 @@ async fn verify_applied_is_in_progress_when_another_replica_holds_the_claim() {
     assert_eq!(held, crate::store::Claim::Claimed);
     let error = ops.verify_applied(&packet.request.id).await.unwrap_err();
     assert!(matches!(error, OpsError::InProgress { .. }), "{error:?}");
-    assert_eq!(ops.store().peek(&key).await.unwrap().as_deref(), Some("other"));
+    assert_eq!(
+        ops.store().peek(&key).await.unwrap().as_deref(),
+        Some("other")
+    );
 }
 
 #[tokio::test]
@@ -115,9 +118,12 @@ async fn apply_returns_the_stored_packet_without_the_cluster_when_the_request_ra
 
 #[test]
 fn a_packet_stored_before_the_phases_split_reads_without_a_verify_plan() {
-    let mut value = serde_json::to_value(Packet::new(request(), Actor::Bot {
-        identity: "robot-sre".into(),
-    }))
+    let mut value = serde_json::to_value(Packet::new(
+        request(),
+        Actor::Bot {
+            identity: "robot-sre".into(),
+        },
+    ))
     .unwrap();
     value.as_object_mut().unwrap().remove("verify_plan");
     let packet: Packet = serde_json::from_value(value).unwrap();
@@ -126,11 +132,17 @@ fn a_packet_stored_before_the_phases_split_reads_without_a_verify_plan() {
 
 #[test]
 fn an_applied_packet_reads_as_pending_verification() {
-    let mut packet = Packet::new(request(), Actor::Bot {
-        identity: "robot-sre".into(),
-    });
+    let mut packet = Packet::new(
+        request(),
+        Actor::Bot {
+            identity: "robot-sre".into(),
+        },
+    );
     packet.status = Status::Applied;
     assert_eq!(serde_json::to_value(packet.status).unwrap(), "applied");
     let text = packet::readable(&packet);
-    assert!(text.contains("Status:   Applied") && text.contains("pending"), "{text}");
+    assert!(
+        text.contains("Status:   Applied") && text.contains("pending"),
+        "{text}"
+    );
 }
