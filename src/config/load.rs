@@ -194,6 +194,7 @@ fn warnings(settings: &Settings) -> Vec<String> {
                 .to_owned(),
         );
     }
+    warnings.extend(super::conversations::warnings(&settings.conversations));
     warnings
 }
 

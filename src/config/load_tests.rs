@@ -28,7 +28,7 @@ fn no_file_gives_safe_defaults_and_warnings() {
     let loaded = load_from(None, no_overrides()).unwrap();
     assert_eq!(loaded.settings.store.backend, StoreBackend::Memory);
     assert!(loaded.settings.alertmanager.token.is_none());
-    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    assert_eq!(loaded.warnings.len(), 3, "{:?}", loaded.warnings);
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! everything until a token is set.
 
 mod channels;
+mod conversations;
 mod load;
 mod ops;
 mod policy;
@@ -16,6 +17,9 @@ mod validate;
 pub use channels::{
     ChannelSettings, RateLimits, Route, RoutingSettings, SlackSettings, TelegramMode,
     TelegramSettings, WhatsAppSettings, WhatsAppTemplates,
+};
+pub use conversations::{
+    ApproverRule, ConversationSettings, GROUP_PREFIX, SecondApprover, needs_approval,
 };
 pub use load::{ConfigError, LoadedSettings, load, load_from};
 pub use ops::{GitOpsSettings, LabelSelector, OpsSettings, ScaleBounds, VerifySettings};

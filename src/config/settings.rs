@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::channels::ChannelSettings;
+use super::conversations::ConversationSettings;
 use super::ops::OpsSettings;
 use super::policy::PolicySettings;
 use super::secret::Secret;
@@ -29,6 +30,7 @@ pub struct Settings {
     pub channels: ChannelSettings,
     pub ops: OpsSettings,
     pub policy: PolicySettings,
+    pub conversations: ConversationSettings,
 }
 
 /// The HTTP server.

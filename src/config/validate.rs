@@ -111,5 +111,9 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
         problems.extend(telegram.validate());
     }
     problems.extend(super::policy::validate(&settings.policy));
+    problems.extend(super::conversations::validate(
+        &settings.conversations,
+        &settings.channels.people,
+    ));
     problems
 }

@@ -7,8 +7,11 @@
 //!   incident;
 //! - [`tokens`]: one-time approval tokens, minted per prompt and consumed atomically.
 
+pub mod approvers;
+pub mod commands;
 pub mod delivery_failure;
 pub mod evidence;
+pub mod lease;
 pub mod tokens;
 
 pub use self::evidence::EvidenceCollector;

@@ -44,9 +44,13 @@ pub enum OpsError {
         object: String,
         timeout: Duration,
     },
-    /// Another execution of the same request id is under way.
-    #[error("request {request} is already being executed")]
+    /// Another execution (or verification) of the same request id is under way.
+    #[error("request {request} is already being executed or verified")]
     InProgress { request: String },
+    /// [`super::Ops::verify_applied`] was asked about a request with no stored packet: it was
+    /// never applied, is still being applied, or its packet outlived its retention.
+    #[error("request {request} has no stored packet to verify: apply it first")]
+    NotApplied { request: String },
     /// The state store failed.
     #[error("state store trouble")]
     Store(#[from] StoreError),

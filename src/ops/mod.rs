@@ -12,16 +12,28 @@
 //! - [`mutation`]: the writes as data, sent for real or as a server-side dry run;
 //! - [`verify`]: named predicates under a deadline;
 //! - [`propose`]: checks and a dry run before a human is asked;
-//! - [`execute`]: the pipeline that joins them, once per request id;
+//! - [`apply`], [`verify_applied`] and [`execute`]: the pipeline that joins them, once per
+//!   request id, in two phases with the packet stored in between;
 //! - [`packet`]: the evidence packet;
 //! - [`rbac`]: the least-privilege RBAC manifests the enabled actions need.
+//!
+//! # Executing in two phases
+//! [`Ops::apply`] checks and writes, and stores the packet as [`Status::Applied`] before any
+//! verification; [`Ops::verify_applied`] verifies an Applied request and stores the final
+//! packet ([`Status::Verified`] or [`Status::VerificationFailed`]); [`Ops::execute`] does
+//! both. Each phase is idempotent per request id and claimed by one replica at a time, so a
+//! caller that records "executing" before `apply` and "verifying" before `verify_applied` can
+//! be killed at any point and simply call the same phase again: no request is written twice
+//! (see [`apply`] for the one crash window, between the writes and the Applied packet).
 
 pub mod actions;
+pub mod apply;
 pub mod cluster;
 pub mod error;
 pub mod evidence;
 pub mod execute;
 pub mod guard;
+mod intent;
 pub mod mutation;
 pub mod observe;
 pub mod packet;
@@ -32,13 +44,14 @@ pub mod runbooks;
 pub mod state;
 pub mod summary;
 pub mod verify;
+pub mod verify_applied;
 
 use std::sync::Arc;
 
 pub use self::cluster::Cluster;
 pub use self::error::OpsError;
 pub use self::execute::Approval;
-pub use self::packet::{Packet, Status};
+pub use self::packet::{Packet, Status, VerifyPlan};
 pub use self::propose::Proposal;
 pub use self::request::{Action, ActionRequest, RequestId, Target};
 
@@ -84,8 +97,9 @@ impl Ops {
     }
 
     /// Fault injection for tests and drills: `hook(attempt)` runs after each apply attempt has
-    /// read live state and before it writes, so a test can change the object in between and
-    /// prove the conflict handling against a real API server.
+    /// read live state and stored its intent, and before it writes, so a test can change the
+    /// object in between and prove the conflict handling against a real API server, or stop
+    /// the attempt there as a crash would.
     #[doc(hidden)]
     pub fn interleave_before_apply(mut self, hook: Interleave) -> Self {
         self.interleave = Some(hook);

@@ -17,7 +17,8 @@ use super::guard::limits::Breaker;
 use super::guard::rbac::CanI;
 use super::mutation::Applied;
 use super::request::{ActionRequest, RequestId};
-use super::verify::Verdict;
+use super::verify::{Verdict, Verification};
+use crate::audit::kube_event::Involved;
 use crate::audit::{Actor, AuditId};
 use crate::incidents::IncidentId;
 use crate::store::{CasOutcome, SideEffect, Store, StoreError, Write};
@@ -30,7 +31,7 @@ pub enum Status {
     Refused,
     /// The target changed materially since the prompt; the human must be asked again.
     Stale,
-    /// Written to the cluster; verification pending.
+    /// Written to the cluster; verification pending ([`crate::ops::Ops::verify_applied`]).
     Applied,
     /// Applied and verified: PASS.
     Verified,
@@ -45,6 +46,43 @@ pub enum Status {
 pub struct Moment {
     pub at: DateTime<Utc>,
     pub what: String,
+}
+
+/// The verification of an applied request, as planned on the state read before the writes.
+///
+/// Re-planning after the writes would be wrong: a rollback planned on the rolled-back
+/// Deployment would name the revision before that one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyPlan {
+    /// The predicates and settle window; rollout predicates carry the `since` instant they
+    /// judge progress-deadline reports against.
+    pub verification: Verification,
+    /// The workload the circuit breaker counts the verdict against.
+    pub workload: String,
+    /// The object the verification's Kubernetes Event is about.
+    pub subject: EventSubject,
+}
+
+/// The object a Kubernetes Event is about, in a storable form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSubject {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub uid: Option<String>,
+}
+
+impl From<&EventSubject> for Involved {
+    fn from(subject: &EventSubject) -> Self {
+        Involved {
+            api_version: subject.api_version.clone(),
+            kind: subject.kind.clone(),
+            namespace: subject.namespace.clone(),
+            name: subject.name.clone(),
+            uid: subject.uid.clone(),
+        }
+    }
 }
 
 /// The packet.
@@ -69,6 +107,10 @@ pub struct Packet {
     /// resourceVersion conflicts met, each followed by a fresh read and decision.
     pub conflicts: u32,
     pub verification: Option<Verdict>,
+    /// What the verify phase needs, fixed when the writes were sent, so that any replica can
+    /// verify after a restart. `None` until the apply phase wrote (and on older packets).
+    #[serde(default)]
+    pub verify_plan: Option<VerifyPlan>,
     pub breaker: Option<Breaker>,
     /// A human must look: verification failed or the breaker is open.
     pub escalate: bool,
@@ -98,6 +140,7 @@ impl Packet {
             applied: Vec::new(),
             conflicts: 0,
             verification: None,
+            verify_plan: None,
             breaker: None,
             escalate: false,
             events: Vec::new(),
@@ -318,6 +361,9 @@ pub fn readable(packet: &Packet) -> String {
             for (name, value) in &verdict.observed {
                 let _ = writeln!(text, "  {name}: {value}");
             }
+        }
+        None if packet.status == Status::Applied => {
+            let _ = writeln!(text, "  pending");
         }
         None => {
             let _ = writeln!(text, "  not run");

@@ -1,4 +1,7 @@
 //! The in-memory store: one process, no persistence. The embedded default and the quick start.
+//!
+//! Expiry follows tokio's clock ([`tokio::time::Instant`]), which is the system's monotonic
+//! clock except in a test that pauses time: there TTLs lapse as the paused clock advances.
 
 mod effects;
 mod log;
@@ -6,10 +9,11 @@ mod window;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use tokio::time::Instant;
 
 use super::{
     Admission, CasOutcome, Claim, LogEntry, LogId, Store, StoreError, Version, Versioned,
@@ -190,6 +194,21 @@ impl Store for MemoryStore {
                 Some(_) => Err(wrong_type(key, "release")),
             },
         )
+    }
+
+    async fn renew(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.with_entries(|entries, now| match live(entries, key, now) {
+            None => Ok(false),
+            Some(entry) => match &entry.value {
+                Value::Text(held) if held == value => {
+                    // A TTL too large to add to the clock is, in effect, forever.
+                    entry.expires_at = now.checked_add(ttl);
+                    Ok(true)
+                }
+                Value::Text(_) => Ok(false),
+                _ => Err(wrong_type(key, "renew")),
+            },
+        })
     }
 
     async fn peek(&self, key: &str) -> Result<Option<String>, StoreError> {

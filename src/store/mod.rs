@@ -152,6 +152,21 @@ pub trait Store: Send + Sync + 'static {
     /// Releasing again answers `false` and changes nothing.
     async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError>;
 
+    /// Resets the time to live of the claim `key` to `ttl`, provided it holds `value`; `true`
+    /// when it did. A claim held forever gets `ttl` too. This is how a lease is kept.
+    ///
+    /// # Guarantees
+    /// Atomic: the check and the new expiry are one step, so a claim that lapsed and was taken
+    /// by another value is never extended for its new holder. On `false` (the key is free, has
+    /// expired or holds another value) nothing changes.
+    ///
+    /// # Errors
+    /// [`StoreError::Refused`] when `key` holds something other than a claim.
+    ///
+    /// # Idempotency
+    /// Renewing again with the same `ttl` only moves the expiry to `ttl` from the latest call.
+    async fn renew(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError>;
+
     /// The value the claim `key` holds, without changing it (`None` when free or expired).
     async fn peek(&self, key: &str) -> Result<Option<String>, StoreError>;
 

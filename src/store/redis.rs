@@ -1,7 +1,7 @@
 //! The Redis store: the production implementation, shared by every bot replica.
 //!
-//! Documents are hashes `{v: version, d: value}`; compare-and-set, claims, releases and
-//! admissions are Lua scripts (in `scripts`), so each is one atomic round trip. Logs are streams
+//! Documents are hashes `{v: version, d: value}`; compare-and-set, claims, releases,
+//! renewals and admissions are Lua scripts (in `scripts`), so each is one atomic round trip. Logs are streams
 //! whose entries hold the value in the field `v`; windows are sorted sets scored by admission
 //! time in milliseconds. Connections go through a lazy [`ConnectionManager`]: the service starts
 //! while Redis is down and reconnects when it returns.
@@ -45,6 +45,7 @@ pub struct RedisStore {
     cas: Script,
     claim: Script,
     release: Script,
+    renew: Script,
     admit: Script,
 }
 
@@ -99,6 +100,7 @@ impl RedisStore {
             cas: Script::new(scripts::CAS),
             claim: Script::new(scripts::CLAIM),
             release: Script::new(scripts::RELEASE),
+            renew: Script::new(scripts::RENEW),
             admit: Script::new(scripts::ADMIT),
         })
     }
@@ -194,6 +196,19 @@ impl Store for RedisStore {
             .await
             .map_err(|error| classify("release", error))?;
         Ok(deleted == 1)
+    }
+
+    async fn renew(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let renewed: u8 = self
+            .renew
+            .key(self.key(key))
+            .arg(value)
+            .arg(millis(Some(ttl)))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|error| classify("renew", error))?;
+        Ok(renewed == 1)
     }
 
     async fn peek(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -70,6 +70,9 @@ impl Store for GatedStore {
     async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError> {
         self.inner.release(key, value).await
     }
+    async fn renew(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.inner.renew(key, value, ttl).await
+    }
     async fn peek(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.inner.peek(key).await
     }

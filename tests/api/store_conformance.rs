@@ -155,7 +155,7 @@ async fn expired(store: &Arc<dyn Store>, key: &str) {
 }
 
 /// Waits for a fresh claim with `ttl` to lapse: proof that at least `ttl` has passed.
-async fn clock(store: &Arc<dyn Store>, ttl: Duration) {
+pub(crate) async fn clock(store: &Arc<dyn Store>, ttl: Duration) {
     store.claim("clock", "tick", Some(ttl)).await.unwrap();
     eventually(Duration::from_secs(10), "clock claim lapse", || async {
         let free = store.claim("clock", "tock", Some(ttl)).await.unwrap() == Claim::Claimed;

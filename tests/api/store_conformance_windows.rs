@@ -1,4 +1,5 @@
-//! The conformance suite for sliding-window admission and claim release, run against both stores.
+//! The conformance suite for sliding-window admission and claim release and renewal, run
+//! against both stores.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use robot_sre::store::{Admission, Claim, Store};
 
 use crate::helpers::eventually;
-use crate::store_conformance::conformance;
+use crate::store_conformance::{clock, conformance, write};
 
 const WINDOW: Duration = Duration::from_secs(10);
 
@@ -181,6 +182,88 @@ async fn a_claim_is_released_only_by_its_holder(store: Arc<dyn Store>) {
     assert!(!error.is_transient(), "{error}");
 }
 
+async fn peek(store: &Arc<dyn Store>, key: &str) -> Option<String> {
+    store.peek(key).await.unwrap()
+}
+
+/// Waits until the claim `key` is free.
+async fn lapsed(store: &Arc<dyn Store>, key: &str) {
+    eventually(Duration::from_secs(10), "claim lapse", || async {
+        peek(store, key).await.is_none().then_some(())
+    })
+    .await;
+}
+
+async fn a_renewal_by_the_holder_outlasts_the_first_ttl(store: Arc<dyn Store>) {
+    let first = Duration::from_millis(300);
+    store.claim("lease", "a", Some(first)).await.unwrap();
+    let renewed = store.renew("lease", "a", Duration::from_secs(60)).await;
+    assert!(renewed.unwrap());
+    clock(&store, first * 2).await;
+    assert_eq!(peek(&store, "lease").await.as_deref(), Some("a"));
+}
+
+async fn a_renewal_sets_the_ttl_so_a_shorter_one_lapses(store: Arc<dyn Store>) {
+    store.claim("lease", "a", None).await.unwrap();
+    let renewed = store.renew("lease", "a", Duration::from_millis(300)).await;
+    assert!(renewed.unwrap(), "a claim held forever is renewed too");
+    lapsed(&store, "lease").await;
+    assert_eq!(
+        store.claim("lease", "b", None).await.unwrap(),
+        Claim::Claimed
+    );
+}
+
+async fn a_renewal_by_another_value_fails_and_changes_nothing(store: Arc<dyn Store>) {
+    store
+        .claim("lease", "a", Some(Duration::from_millis(300)))
+        .await
+        .unwrap();
+    let renewed = store.renew("lease", "b", Duration::from_secs(60)).await;
+    assert!(!renewed.unwrap());
+    assert_eq!(peek(&store, "lease").await.as_deref(), Some("a"));
+    // The holder's own TTL still runs out.
+    lapsed(&store, "lease").await;
+
+    store.claim("forever", "a", None).await.unwrap();
+    let renewed = store.renew("forever", "b", Duration::from_millis(100)).await;
+    assert!(!renewed.unwrap());
+    clock(&store, Duration::from_millis(300)).await;
+    assert_eq!(
+        peek(&store, "forever").await.as_deref(),
+        Some("a"),
+        "no TTL was added"
+    );
+}
+
+async fn a_renewal_of_a_free_or_lapsed_key_fails_and_creates_nothing(store: Arc<dyn Store>) {
+    let renewed = store.renew("free", "a", Duration::from_secs(60)).await;
+    assert!(!renewed.unwrap());
+    assert_eq!(peek(&store, "free").await, None);
+    store
+        .claim("lapsing", "a", Some(Duration::from_millis(100)))
+        .await
+        .unwrap();
+    lapsed(&store, "lapsing").await;
+    let renewed = store.renew("lapsing", "a", Duration::from_secs(60)).await;
+    assert!(!renewed.unwrap(), "a lapsed claim is not revived");
+    assert_eq!(peek(&store, "lapsing").await, None);
+    assert_eq!(
+        store.claim("lapsing", "b", None).await.unwrap(),
+        Claim::Claimed
+    );
+}
+
+async fn a_renewal_of_a_key_of_another_kind_is_refused(store: Arc<dyn Store>) {
+    store.compare_and_set("doc", 0, write("d")).await.unwrap();
+    let error = store
+        .renew("doc", "d", Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    assert!(!error.is_transient(), "{error}");
+    assert_eq!(store.get("doc").await.unwrap().unwrap().value, b"d");
+}
+
 conformance!(
     admission_is_full_at_the_limit_and_names_the_oldest,
     readmitting_a_member_is_idempotent_and_moves_its_time,
@@ -190,4 +273,9 @@ conformance!(
     a_window_expires_one_window_after_its_last_admission,
     window_operations_on_a_key_of_another_kind_are_refused,
     a_claim_is_released_only_by_its_holder,
+    a_renewal_by_the_holder_outlasts_the_first_ttl,
+    a_renewal_sets_the_ttl_so_a_shorter_one_lapses,
+    a_renewal_by_another_value_fails_and_changes_nothing,
+    a_renewal_of_a_free_or_lapsed_key_fails_and_creates_nothing,
+    a_renewal_of_a_key_of_another_kind_is_refused,
 );

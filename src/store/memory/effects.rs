@@ -1,7 +1,8 @@
 //! Side effects of a compare-and-set in the memory store: checked first, then applied.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+
+use tokio::time::Instant;
 
 use super::{Entry, Value, live, log, wrong_type};
 use crate::store::{SideEffect, StoreError};

@@ -1,9 +1,9 @@
 //! Logs in the memory store: entries in id order, ids in the Redis stream format.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use chrono::Utc;
+use tokio::time::Instant;
 
 use super::{Entry, Value, live, wrong_type};
 use crate::store::{LogEntry, LogId, StoreError};

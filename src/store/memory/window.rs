@@ -1,9 +1,10 @@
 //! Sliding windows in the memory store: members and their admission times.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use tokio::time::Instant;
 
 use super::{Entry, Value, live, wrong_type};
 use crate::store::window::{cutoff, millis};

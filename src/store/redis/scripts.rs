@@ -62,6 +62,16 @@ end
 return 0
 "#;
 
+/// Renew. KEYS[1] is the claim; ARGV: the value it must hold, the new ttl in ms (at least 1).
+/// Returns 1 when the expiry was reset.
+pub(super) const RENEW: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"#;
+
 /// Sliding-window admission over a sorted set scored by admission time in ms. KEYS[1] is the
 /// window; ARGV: member, now, oldest time kept, window length (the key's TTL), limit. Returns
 /// {admitted 0/1, count, oldest time or false}. The cutoff is computed by the caller and

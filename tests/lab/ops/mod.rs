@@ -6,6 +6,7 @@ mod evidence;
 mod incident_evidence;
 mod nodes;
 mod outage;
+mod phases;
 mod rbac;
 mod resources;
 mod workloads;
