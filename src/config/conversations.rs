@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::channels::Person;
+use crate::conversations::approvers::Approvers;
 use crate::incidents::model::Environment;
 use crate::policy::ActionClass;
 
@@ -196,15 +197,32 @@ fn who_problems(who: &[String], people: &[Person]) -> Vec<String> {
         .collect()
 }
 
-/// Legal but risky choices, for the log and `check-config`.
-pub(super) fn warnings(settings: &ConversationSettings) -> Vec<String> {
-    let mut warnings = Vec::new();
+/// Legal but risky choices, for the log and `check-config`; `people` is `channels.people`.
+pub(super) fn warnings(settings: &ConversationSettings, people: &[Person]) -> Vec<String> {
     if settings.approvers.is_empty() {
-        warnings.push(
+        return vec![
             "conversations.approvers is empty: nobody may approve an action, so the bot only \
              alerts and suggests (list the people or groups allowed to approve)"
                 .to_owned(),
-        );
+        ];
+    }
+    let approvers = Approvers::new(&settings.approvers, &settings.second_approver, people);
+    let mut warnings = Vec::new();
+    for class in &settings.second_approver.classes {
+        for (environment, name) in [
+            (Environment::Demo, "demo"),
+            (Environment::Staging, "staging"),
+            (Environment::Production, "production"),
+        ] {
+            let eligible = approvers.eligible(*class, environment);
+            if approvers.required(*class, environment) == 2 && eligible.len() == 1 {
+                warnings.push(format!(
+                    "conversations.second_approver: {class} actions in {name} need two \
+                     distinct approvers but only {} may approve them, so they can never run",
+                    eligible[0]
+                ));
+            }
+        }
     }
     warnings
 }

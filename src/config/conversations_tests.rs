@@ -40,7 +40,7 @@ fn defaults_validate_and_warn_that_nobody_may_approve() {
             .second_approver
             .applies(ActionClass::Disruptive, Environment::Production)
     );
-    let warnings = warnings(&settings);
+    let warnings = warnings(&settings, &people());
     assert_eq!(warnings.len(), 1);
     assert!(
         warnings[0].contains("conversations.approvers"),
@@ -68,7 +68,7 @@ fn settings_read_from_yaml_in_snake_case_with_humantime_durations() {
     );
     assert_eq!(settings.silence_max, Duration::from_secs(7200));
     assert_eq!(problems_of(&settings), Vec::new());
-    assert!(warnings(&settings).is_empty());
+    assert!(warnings(&settings, &people()).is_empty());
 }
 
 #[test]
@@ -185,4 +185,45 @@ fn second_approver_with_no_environments_applies_everywhere() {
     };
     assert!(second.applies(ActionClass::Recover, Environment::Demo));
     assert!(!second.applies(ActionClass::Disruptive, Environment::Demo));
+}
+
+#[test]
+fn warnings_name_the_only_approver_when_two_are_required() {
+    let settings = ConversationSettings {
+        approvers: vec![
+            rule(&["group:sre"], &[ActionClass::Disruptive]),
+            rule(&["bob"], &[ActionClass::Recover]),
+        ],
+        ..ConversationSettings::default()
+    };
+    assert_eq!(
+        warnings(&settings, &people()),
+        [
+            "conversations.second_approver: disruptive actions in production need two distinct \
+          approvers but only alice may approve them, so they can never run"
+        ]
+    );
+    let two = ConversationSettings {
+        approvers: vec![rule(&["alice", "bob"], &[ActionClass::Disruptive])],
+        ..settings
+    };
+    assert!(warnings(&two, &people()).is_empty());
+}
+
+#[test]
+fn load_refuses_an_approver_missing_from_people_naming_the_file() {
+    use std::io::Write as _;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let yaml = "channels:\n  people: [{ name: alice }]\nconversations:\n  approvers:\n    - who: [alice, mallory]\n      classes: [recover]\n";
+    file.write_all(yaml.as_bytes()).unwrap();
+    let overrides = figment::providers::Serialized::defaults(serde_json::json!({}));
+    let error = crate::config::load_from(Some(file.path()), overrides).unwrap_err();
+    assert_eq!(error.problems.len(), 1, "{error}");
+    let problem = &error.problems[0];
+    assert_eq!(problem.key, "conversations.approvers");
+    assert_eq!(problem.origin, file.path().display().to_string());
+    assert_eq!(
+        problem.problem,
+        "entry 1: `mallory` is not a person in channels.people"
+    );
 }

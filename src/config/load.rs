@@ -194,7 +194,10 @@ fn warnings(settings: &Settings) -> Vec<String> {
                 .to_owned(),
         );
     }
-    warnings.extend(super::conversations::warnings(&settings.conversations));
+    warnings.extend(super::conversations::warnings(
+        &settings.conversations,
+        &settings.channels.people,
+    ));
     warnings
 }
 

@@ -79,47 +79,35 @@ struct Usage {
 }
 
 const USAGES: [Usage; 8] = [
-    Usage {
-        name: "status",
-        args: &["[id]"],
-        about: "state, age, last action and verification of an incident (all open ones without an id)",
-    },
-    Usage {
-        name: "list",
-        args: &[],
-        about: "the open incidents",
-    },
-    Usage {
-        name: "ack",
-        args: &["<id>"],
-        about: "tell everyone you are on it",
-    },
-    Usage {
-        name: "approve",
-        args: &["<id>"],
-        about: "approve the pending action (as the button does)",
-    },
-    Usage {
-        name: "reject",
-        args: &["<id>"],
-        about: "reject the pending action",
-    },
-    Usage {
-        name: "silence",
-        args: &["<id>", "<duration>"],
-        about: "no updates about the incident for a while, e.g. 30m or 2h",
-    },
-    Usage {
-        name: "escalate",
-        args: &["<id>"],
-        about: "hand the incident to the escalation contacts now",
-    },
-    Usage {
-        name: "help",
-        args: &[],
-        about: "this list",
-    },
+    usage(
+        "status",
+        &["[id]"],
+        "state, age, last action and verification of an incident (all open ones without an id)",
+    ),
+    usage("list", &[], "the open incidents"),
+    usage("ack", &["<id>"], "tell everyone you are on it"),
+    usage(
+        "approve",
+        &["<id>"],
+        "approve the pending action (as the button does)",
+    ),
+    usage("reject", &["<id>"], "reject the pending action"),
+    usage(
+        "silence",
+        &["<id>", "<duration>"],
+        "no updates about the incident for a while, e.g. 30m or 2h",
+    ),
+    usage(
+        "escalate",
+        &["<id>"],
+        "hand the incident to the escalation contacts now",
+    ),
+    usage("help", &[], "this list"),
 ];
+
+const fn usage(name: &'static str, args: &'static [&'static str], about: &'static str) -> Usage {
+    Usage { name, args, about }
+}
 
 /// One line per command: its usage and what it does.
 pub fn help_text() -> String {
