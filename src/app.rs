@@ -9,14 +9,17 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::channels::setup::Channels;
-use crate::channels::{Inbound, InboundKind, Router};
+use crate::channels::{Inbound, Router};
 use crate::config::{LoadedSettings, Secret, Settings, StoreBackend};
 use crate::conversations::EvidenceCollector;
 use crate::conversations::delivery_failure::RaiseIncident;
+use crate::conversations::driver::{Driver, Parts};
 use crate::http;
 use crate::incidents::{Classifier, IncidentService, IngestPolicy, Triage};
 use crate::metrics::Metrics;
-use crate::ops::Cluster;
+use crate::ops::{Cluster, Ops};
+use crate::policy::load::{LoadedPolicy, StartError, load, load_audited};
+use crate::policy::record::PolicyAudit;
 use crate::store::{MemoryStore, RedisStore, RedisStoreConfig, Store};
 
 /// Everything the HTTP handlers share.
@@ -25,11 +28,13 @@ pub struct App {
     pub incidents: Arc<IncidentService>,
     /// Collects evidence for new incidents; `None` when the bot has no cluster access.
     pub evidence: Option<EvidenceCollector>,
+    /// The conversation driver; `None` until [`run`] starts it (tests without it only record).
+    pub conversations: Option<Driver>,
     /// The failover router over the configured chat channels; `None` when none is configured.
     pub channels: Option<Arc<Router>>,
     /// The chat channels' inbound endpoints (Slack, Telegram and WhatsApp webhooks).
     pub channel_routes: axum::Router,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub alertmanager_token: Option<Secret>,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
@@ -59,10 +64,11 @@ impl App {
         Self {
             incidents: Arc::new(IncidentService::new(store.clone(), triage, policy)),
             evidence: None,
+            conversations: None,
             channels: None,
             channel_routes: axum::Router::new(),
             store,
-            metrics: Metrics::new(),
+            metrics: Arc::new(Metrics::new()),
             alertmanager_token: settings.alertmanager.token.clone(),
             max_body_bytes: settings.alertmanager.max_body_bytes,
             request_timeout: settings.server.request_timeout,
@@ -132,16 +138,47 @@ pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
         }
     }
     let mut app = App::with_store(&settings, loaded.classifier, store);
-    if let Some(cluster) = connect_cluster(&settings).await {
-        app = app.with_evidence(cluster, &settings);
+    let cluster = connect_cluster(&settings).await;
+    if let Some(cluster) = &cluster {
+        app = app.with_evidence(cluster.clone(), &settings);
     }
-    let channels = start_channels(&settings, &mut app).await?;
+    let (channels, inbound) = start_channels(&settings, &mut app).await?;
+    let policy = start_policy(&settings, &app, cluster.as_ref()).await?;
+    let driver = Driver::new(
+        Parts {
+            store: app.store.clone(),
+            incidents: app.incidents.clone(),
+            policy: Arc::new(policy.policy),
+            ops: cluster.map(|c| Ops::new(c, app.store.clone(), settings.ops.clone())),
+            evidence: app.evidence.clone(),
+            router: app.channels.clone(),
+            metrics: app.metrics.clone(),
+        },
+        &settings,
+    );
+    app.conversations = Some(driver.clone());
+    let (stop_loops, loops_stopped) = tokio::sync::oneshot::channel::<()>();
+    let loops = tokio::spawn({
+        let driver = driver.clone();
+        async move {
+            driver
+                .run_loops(async move {
+                    let _ = loops_stopped.await;
+                })
+                .await;
+        }
+    });
+    if let Some(inbound) = inbound {
+        tokio::spawn(read_inbound(inbound, driver));
+    }
     let app = Arc::new(app);
     let listener = bind(settings.server.listen).await?;
     let shutdown = http::termination_signal().context("cannot install signal handlers")?;
     tracing::info!(address = %listener.local_addr()?, "robot-sre serving");
     let router = http::router(app);
     http::serve(listener, router, shutdown, settings.server.shutdown_grace).await?;
+    let _ = stop_loops.send(());
+    let _ = loops.await;
     if let Some(channels) = channels {
         channels.shutdown().await;
     }
@@ -149,13 +186,19 @@ pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the configured chat channels and hands their inbound events to a reader.
-async fn start_channels(settings: &Settings, app: &mut App) -> anyhow::Result<Option<Channels>> {
+/// What humans send, as the channels hand it over.
+type InboundEvents = tokio::sync::mpsc::Receiver<Inbound>;
+
+/// Starts the configured chat channels; returns them and their inbound events.
+async fn start_channels(
+    settings: &Settings,
+    app: &mut App,
+) -> anyhow::Result<(Option<Channels>, Option<InboundEvents>)> {
     let configured = &settings.channels;
     if configured.slack.is_none() && configured.telegram.is_none() && configured.whatsapp.is_none()
     {
         tracing::warn!("no chat channel configured: incidents are recorded but nobody is told");
-        return Ok(None);
+        return Ok((None, None));
     }
     let failures = Arc::new(RaiseIncident::new(app.incidents.clone()));
     let counter = app.metrics.chat_delivery_failures.clone();
@@ -163,21 +206,69 @@ async fn start_channels(settings: &Settings, app: &mut App) -> anyhow::Result<Op
         crate::channels::setup::build(configured, app.store.clone(), failures, counter).await?;
     app.channels = Some(channels.router.clone());
     app.channel_routes = std::mem::take(&mut channels.routes);
-    channels.background.push(tokio::spawn(read_inbound(events)));
-    Ok(Some(channels))
+    Ok((Some(channels), Some(events)))
 }
 
-/// Logs what humans send until the conversation layer answers them: decisions are not acted on
-/// yet, and say so.
-async fn read_inbound(mut events: tokio::sync::mpsc::Receiver<Inbound>) {
-    while let Some(event) = events.recv().await {
-        let sender = event.sender.describe();
-        match &event.kind {
-            InboundKind::Ignored { reason } => tracing::warn!(%sender, %reason, "inbound ignored"),
-            kind => {
-                tracing::info!(%sender, ?kind, "inbound received; approvals are not acted on in this version")
+/// The policy, loaded and its rules audited; runbooks from the cluster are added when the
+/// RemediationRunbook CRD is installed.
+///
+/// # Errors
+/// When the policy files are invalid or the store cannot record the rules.
+async fn start_policy(
+    settings: &Settings,
+    app: &App,
+    cluster: Option<&Cluster>,
+) -> anyhow::Result<LoadedPolicy> {
+    let mut loaded = match load_audited(settings, app.store.clone()).await {
+        Ok(loaded) => loaded,
+        Err(StartError::Audit(error)) => {
+            // The store is down: nothing is recorded or decided until it answers, so the
+            // rule changes are recorded as soon as it does, before any decision can use them.
+            let error = http::error_chain(&error);
+            tracing::warn!(%error, "operator rule changes not recorded yet; retrying in the background");
+            let store = app.store.clone();
+            let loaded = load(settings).map_err(StartError::Invalid)?;
+            let rules = loaded.policy.rules().clone();
+            tokio::spawn(async move {
+                let record = || async {
+                    PolicyAudit::new(store.clone())
+                        .record_rules(&rules, chrono::Utc::now())
+                        .await
+                };
+                let retries = backon::ExponentialBuilder::default()
+                    .with_max_delay(Duration::from_secs(30))
+                    .without_max_times();
+                if let Err(error) = backon::Retryable::retry(record, retries).await {
+                    let error = http::error_chain(&error);
+                    tracing::error!(%error, "operator rule changes never recorded");
+                }
+            });
+            loaded
+        }
+        Err(error) => return Err(error).context("the policy cannot be loaded"),
+    };
+    if let Some(cluster) = cluster {
+        match crate::ops::runbooks::cluster_runbooks(cluster, loaded.policy.taxonomy()).await {
+            Ok(Some(runbooks)) => loaded.add_runbooks(runbooks),
+            Ok(None) => {}
+            Err(error) => {
+                let error = http::error_chain(&error);
+                tracing::warn!(%error, "runbooks in the cluster not read; using files only");
             }
         }
+    }
+    for rejected in &loaded.rejected_runbooks {
+        tracing::warn!(%rejected, "runbook rejected");
+    }
+    Ok(loaded)
+}
+
+/// Hands every inbound event to the conversation driver, each in its own task so a slow
+/// execution never holds up the next click.
+async fn read_inbound(mut events: InboundEvents, driver: Driver) {
+    while let Some(event) = events.recv().await {
+        let driver = driver.clone();
+        tokio::spawn(async move { driver.handle_inbound(event).await });
     }
 }
 

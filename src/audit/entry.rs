@@ -121,6 +121,12 @@ pub enum AuditKind {
     PolicyDecision,
     /// An operator rule was added, changed or removed (in the `policy` trail).
     RuleChanged,
+    /// A human must act: a prompt expired, an action failed, or someone escalated.
+    Escalation,
+    /// A conversation moved on (acknowledged, silenced, a copy re-sent, suppressed).
+    Conversation,
+    /// An event the conversation's state could not take: ignored, and recorded.
+    EventIgnored,
 }
 
 impl AuditKind {
@@ -140,6 +146,9 @@ impl AuditKind {
             AuditKind::BreakerReset => "breaker_reset",
             AuditKind::PolicyDecision => "policy_decision",
             AuditKind::RuleChanged => "rule_changed",
+            AuditKind::Escalation => "escalation",
+            AuditKind::Conversation => "conversation",
+            AuditKind::EventIgnored => "event_ignored",
         }
     }
 }

@@ -52,9 +52,12 @@ pub struct ActionOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// Policy decided anew for the incident (opened, reopened, or asked again).
-    IncidentUpdated { plan: Plan },
+    IncidentUpdated { plan: Box<Plan> },
     /// A channel accepted a copy of prompt `prompt`.
     PromptDelivered { prompt: u32, message: MessageRef },
+    /// A plain alert about the incident was delivered; the first one becomes the thread when
+    /// no prompt copy is.
+    NoticeDelivered { message: MessageRef },
     /// A channel that accepted a copy reports it undelivered (WhatsApp status `failed`).
     PromptUndelivered { message: MessageRef, reason: String },
     /// A human's answer to prompt `prompt`; the driver has already checked the token (consumed
@@ -85,6 +88,7 @@ impl Event {
         match self {
             Event::IncidentUpdated { .. } => "incident updated",
             Event::PromptDelivered { .. } => "prompt delivered",
+            Event::NoticeDelivered { .. } => "notice delivered",
             Event::PromptUndelivered { .. } => "prompt undelivered",
             Event::DecisionReceived { .. } => "decision received",
             Event::ExpiryReached => "expiry reached",

@@ -15,6 +15,8 @@ pub mod lease;
 pub mod tokens;
 
 pub use self::evidence::EvidenceCollector;
+pub mod driver;
 pub mod event;
+pub mod prompt;
 pub mod state;
 pub mod step;

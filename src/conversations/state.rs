@@ -11,7 +11,7 @@ use super::event::Effect;
 use crate::channels::{ChannelKind, MessageRef};
 use crate::incidents::IncidentId;
 use crate::incidents::model::{Environment, Severity};
-use crate::ops::RequestId;
+use crate::ops::ActionRequest;
 use crate::policy::action::ActionClass;
 use crate::policy::decision::PlannedAction;
 
@@ -20,8 +20,9 @@ use crate::policy::decision::PlannedAction;
 pub struct Pending {
     pub action: PlannedAction,
     pub class: ActionClass,
-    /// The ops request id: the action runs at most once under it.
-    pub request: RequestId,
+    /// The ops request, made once when proposed: the action runs at most once under its id,
+    /// and a retry writes exactly what the first attempt would have.
+    pub request: ActionRequest,
     /// The target's fingerprint when proposed; a changed target makes an approval stale.
     /// `None` when no human is asked (auto-execute).
     pub fingerprint: Option<String>,

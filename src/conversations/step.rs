@@ -60,6 +60,10 @@ fn apply(c: &mut Conversation, event: &Event, now: DateTime<Utc>) -> Taken {
     match event {
         Event::IncidentUpdated { plan } => updated(c, plan, now),
         Event::PromptDelivered { prompt, message } => delivered(c, *prompt, message),
+        Event::NoticeDelivered { message } => {
+            c.thread.get_or_insert_with(|| message.clone());
+            Ok(Vec::new())
+        }
         Event::PromptUndelivered { message, reason } => undelivered(c, message, reason),
         Event::DecisionReceived {
             prompt,
@@ -157,7 +161,7 @@ fn updated(c: &mut Conversation, plan: &Plan, now: DateTime<Utc>) -> Taken {
             vec![
                 notify(c, "Acting automatically", text),
                 Effect::Execute {
-                    request: pending.request.clone(),
+                    request: pending.request.id.clone(),
                 },
             ]
         }
@@ -307,7 +311,7 @@ fn decided(
         approvers: awaiting.approvals.clone(),
         messages: awaiting.messages.clone(),
     };
-    let request = running.pending.request.clone();
+    let request = running.pending.request.id.clone();
     let messages = running.messages.clone();
     c.state = State::Approved(running);
     Ok(vec![
@@ -362,17 +366,17 @@ fn action_result(c: &mut Conversation, outcome: &ActionOutcome, now: DateTime<Ut
     let State::Executing(running) = &c.state else {
         return Err("nothing is executing".into());
     };
-    if running.pending.request != outcome.request {
+    if running.pending.request.id != outcome.request {
         return Err(format!(
             "request {} is not the one executing ({})",
-            outcome.request, running.pending.request
+            outcome.request, running.pending.request.id
         ));
     }
     let running = running.clone();
     let why = outcome.reasons.join("; ");
     match outcome.status {
         Status::Applied | Status::Verified | Status::VerificationFailed => {
-            let request = running.pending.request.clone();
+            let request = running.pending.request.id.clone();
             c.state = State::Verifying(running);
             Ok(vec![Effect::Verify { request }])
         }
@@ -409,15 +413,16 @@ fn verdict(c: &mut Conversation, passed: bool, reasons: &[String], now: DateTime
     let approvers = running.approvers.join(" and ");
     if !passed {
         let text = format!(
-            "Verification FAIL after {} (approved by {approvers}): {}",
+            "Verification FAIL after {} (approved by {approvers}): {}. Evidence packet {}.",
             running.pending.action,
-            reasons.join("; ")
+            reasons.join("; "),
+            running.pending.request.id
         );
         return fail(c, running, text, now);
     }
     let text = format!(
-        "Verification PASS: {} (approved by {approvers}).",
-        running.pending.action
+        "Verification PASS: {} (approved by {approvers}). Evidence packet {}.",
+        running.pending.action, running.pending.request.id
     );
     let messages = running.messages.clone();
     c.state = State::Resolved(closed(

@@ -12,7 +12,7 @@ use crate::conversations::state::{
 use crate::domain::{ActionKind, Namespace};
 use crate::incidents::IncidentId;
 use crate::incidents::model::{Environment, Severity};
-use crate::ops::{RequestId, Status};
+use crate::ops::{Action, ActionRequest, RequestId, Status};
 use crate::policy::action::ActionClass;
 use crate::policy::decision::{ActionTarget, PlannedAction};
 
@@ -29,6 +29,13 @@ fn request() -> RequestId {
     RequestId::parse("req-running").unwrap()
 }
 
+fn action_request() -> ActionRequest {
+    let action = Action::parse(ActionKind::Rollback, "payments/checkout", None).unwrap();
+    let mut made = ActionRequest::new(IncidentId::from_stored("inc-aaaaaaaaaaaa"), action);
+    made.id = request();
+    made
+}
+
 fn pending() -> Pending {
     Pending {
         action: PlannedAction {
@@ -42,7 +49,7 @@ fn pending() -> Pending {
             runbook: None,
         },
         class: ActionClass::Recover,
-        request: request(),
+        request: action_request(),
         fingerprint: Some("uid@7".into()),
     }
 }
@@ -170,7 +177,9 @@ fn command(command: HumanCommand) -> Event {
 
 /// One sample per event kind and per branch the events take.
 fn events() -> Vec<(&'static str, Event)> {
-    let plan = |plan| Event::IncidentUpdated { plan };
+    let plan = |plan| Event::IncidentUpdated {
+        plan: Box::new(plan),
+    };
     vec![
         (
             "ask",
@@ -214,6 +223,12 @@ fn events() -> Vec<(&'static str, Event)> {
             Event::PromptDelivered {
                 prompt: 99,
                 message: copy(ChannelKind::Telegram, "8"),
+            },
+        ),
+        (
+            "notice",
+            Event::NoticeDelivered {
+                message: copy(ChannelKind::WhatsApp, "wamid.1"),
             },
         ),
         (
@@ -284,7 +299,7 @@ fn expected(state: &str, event: &str) -> Option<StateName> {
         "suppress" if accepts_plans => Some(Suppressed),
         "ask" | "page" | "suggest" | "auto" | "suppress" => None,
         // A copy is kept when its prompt is open, and closed at once otherwise.
-        "delivered" | "delivered_late" => Some(same),
+        "delivered" | "delivered_late" | "notice" => Some(same),
         "undelivered" | "approve" | "reject" | "expiry" if state == "awaiting" => {
             Some(match event {
                 "approve" => Approved,
@@ -539,9 +554,9 @@ fn silence_holds_new_plans_until_it_ends() {
         until: Some(now() + Duration::minutes(5)),
     });
     let page = Event::IncidentUpdated {
-        plan: Plan::Page {
+        plan: Box::new(Plan::Page {
             text: "look".into(),
-        },
+        }),
     };
     assert!(step(&silenced, &page, now()).ignored.is_some());
     let later = step(&silenced, &page, now() + Duration::minutes(6));

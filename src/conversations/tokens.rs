@@ -131,18 +131,15 @@ impl Tokens {
         }
     }
 
-    /// Consumes `token` for `by` (a person's description, for "already used by …"). Of any
-    /// number of concurrent redemptions of one token, exactly one gets the grant.
-    ///
-    /// `incident`, when the answer came with one (a typed command), must match the grant.
+    /// What `token` grants, without consuming it: the checks [`Tokens::redeem`] makes before
+    /// it consumes anything, so a caller can check the approver first.
     ///
     /// # Errors
-    /// A [`Refusal`] (the token changes nothing), or the store's error.
-    pub async fn redeem(
+    /// A [`Refusal`], or the store's error.
+    pub async fn inspect(
         &self,
         token: &str,
         incident: Option<&IncidentId>,
-        by: &str,
         now: DateTime<Utc>,
     ) -> Result<Grant, RedeemError> {
         if !well_formed(token) {
@@ -155,8 +152,6 @@ impl Tokens {
             key: key(token),
             reason: error.to_string(),
         })?;
-        // Checked before consuming: a token for another incident, or one past its expiry,
-        // changes nothing.
         if let Some(asked) = incident
             && *asked != grant.incident
         {
@@ -172,6 +167,26 @@ impl Tokens {
             }
             .into());
         }
+        Ok(grant)
+    }
+
+    /// Consumes `token` for `by` (a person's description, for "already used by …"). Of any
+    /// number of concurrent redemptions of one token, exactly one gets the grant.
+    ///
+    /// `incident`, when the answer came with one (a typed command), must match the grant.
+    ///
+    /// # Errors
+    /// A [`Refusal`] (the token changes nothing), or the store's error.
+    pub async fn redeem(
+        &self,
+        token: &str,
+        incident: Option<&IncidentId>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Grant, RedeemError> {
+        // Checked before consuming: a token for another incident, or one past its expiry,
+        // changes nothing.
+        let grant = self.inspect(token, incident, now).await?;
         // The prompt's decision claim picks the winner: of concurrent answers to one prompt
         // (the same token clicked twice, or Approve on one channel and Reject on another),
         // exactly one claims it.

@@ -86,7 +86,9 @@ async fn record(app: &AppState, body: Result<Bytes, BytesRejection>) -> Result<R
                     incident_type = recorded.incident_type.as_str(),
                     "alert recorded"
                 );
-                if let (Some(collector), Outcome::Opened | Outcome::Reopened) =
+                if let Some(driver) = &app.conversations {
+                    driver.on_recorded(&recorded);
+                } else if let (Some(collector), Outcome::Opened | Outcome::Reopened) =
                     (&app.evidence, recorded.outcome)
                 {
                     collector.spawn(app.incidents.clone(), recorded.incident_id.clone());
