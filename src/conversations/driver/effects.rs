@@ -158,6 +158,7 @@ impl Driver {
         let Some((running, approvers)) = running_of(&conversation.state) else {
             return Ok(Vec::new());
         };
+        super::fault::kill_point("after_approval");
         // Approved → executing is stored before anything is sent to the cluster (a resumed
         // conversation is executing already).
         if matches!(conversation.state, State::Approved(_)) {
@@ -178,6 +179,7 @@ impl Driver {
         let started = std::time::Instant::now();
         match ops.apply(action_request, &approval).await {
             Ok(packet) => {
+                super::fault::kill_point("after_apply");
                 self.inner
                     .metrics
                     .approval_to_execution_latency

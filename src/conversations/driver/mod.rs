@@ -10,6 +10,7 @@
 
 mod decide;
 mod effects;
+pub mod fault;
 mod inbound;
 pub mod loops;
 pub mod persist;
