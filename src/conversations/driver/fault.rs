@@ -11,9 +11,8 @@ pub const KILL_AT: &str = "ROBOT_SRE_FAULT_KILL_AT";
 pub(super) fn kill_point(point: &str) {
     if std::env::var(KILL_AT).is_ok_and(|armed| armed == point) {
         tracing::error!(point, "{KILL_AT}: killing this process with SIGKILL");
-        let pid = std::process::id().to_string();
         // SIGKILL cannot be caught: nothing after this line runs.
-        let _ = std::process::Command::new("kill").args(["-9", &pid]).status();
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
         std::process::abort();
     }
 }
