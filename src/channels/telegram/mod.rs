@@ -109,7 +109,7 @@ impl TelegramChannel {
     pub fn commands() -> Vec<BotCommand> {
         vec![BotCommand::new(
             "incident",
-            "status [id] · list · ack <id> · escalate <id> · help",
+            "status [id] · list · ack <id> · approve <id> · reject <id> · silence <id> <duration> · escalate <id> · help",
         )]
     }
 }
