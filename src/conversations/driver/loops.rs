@@ -5,7 +5,8 @@
 //! - resumes conversations whose effects were stored but not performed (a crash, a store
 //!   outage, ops busy) once they are older than one lease period, so work a live replica is
 //!   doing right now is not repeated;
-//! - re-sends prompts that no channel holds (their delivery was interrupted);
+//! - re-sends prompts that no channel holds (their delivery was interrupted), and calls ops
+//!   again for an approved action whose execution or verification was interrupted;
 //! - ends silences whose time passed by deciding again.
 
 use std::future::Future;
@@ -78,11 +79,8 @@ impl Driver {
                 self.resume(id).await?;
                 Ok(true)
             }
-            Due::Resend(prompt) => {
-                let effect = Effect::SendPrompt {
-                    prompt,
-                    skip: Vec::new(),
-                };
+            Due::Perform(effect) => {
+                tracing::info!(incident = %id, state = %conversation.state.name(), ?effect, "performing what the state owes");
                 for event in self.perform(&conversation, &effect).await? {
                     self.dispatch(id, event).await?;
                 }
@@ -108,7 +106,9 @@ enum Due {
     Nothing,
     Expire,
     Resume,
-    Resend(u32),
+    /// A state that owes work without a stored effect: a prompt no channel holds, or an
+    /// approved action whose ops call was interrupted.
+    Perform(Effect),
     Decide,
 }
 
@@ -118,8 +118,20 @@ fn due(conversation: &Conversation, now: DateTime<Utc>, grace: chrono::Duration)
         State::AwaitingApproval(awaiting) if now >= awaiting.expires_at => Due::Expire,
         _ if !conversation.effects.is_empty() && stalled => Due::Resume,
         State::AwaitingApproval(awaiting) if awaiting.messages.is_empty() && stalled => {
-            Due::Resend(awaiting.prompt)
+            Due::Perform(Effect::SendPrompt {
+                prompt: awaiting.prompt,
+                skip: awaiting.failed.clone(),
+            })
         }
+        // Ops runs each request id once and answers "in progress" while another call runs.
+        State::Approved(running) | State::Executing(running) if stalled => {
+            Due::Perform(Effect::Execute {
+                request: running.pending.request.id.clone(),
+            })
+        }
+        State::Verifying(running) if stalled => Due::Perform(Effect::Verify {
+            request: running.pending.request.id.clone(),
+        }),
         State::Suppressed {
             until: Some(until), ..
         } if now >= *until => Due::Decide,
@@ -156,6 +168,55 @@ mod tests {
         );
         c.updated_at = now - chrono::Duration::seconds(31);
         assert_eq!(due(&c, now, grace), Due::Resume);
+    }
+
+    #[test]
+    fn an_interrupted_execution_is_called_again_once_stalled() {
+        let now = Utc::now();
+        let grace = chrono::Duration::seconds(30);
+        let action = crate::ops::Action::parse(
+            crate::domain::ActionKind::Restart,
+            "payments/checkout",
+            None,
+        )
+        .unwrap();
+        let request = crate::ops::ActionRequest::new(IncidentId::from_stored("inc-a"), action);
+        let running = crate::conversations::state::Running {
+            pending: crate::conversations::state::Pending {
+                action: crate::policy::decision::PlannedAction {
+                    kind: crate::domain::ActionKind::Restart,
+                    target: crate::policy::decision::ActionTarget {
+                        kind: "Deployment".into(),
+                        namespace: None,
+                        name: "checkout".into(),
+                    },
+                    replicas: None,
+                    runbook: None,
+                },
+                class: crate::policy::ActionClass::Recover,
+                request: request.clone(),
+                fingerprint: None,
+            },
+            approvers: vec!["alice".into()],
+            messages: Vec::new(),
+        };
+        let mut c = conversation(now - chrono::Duration::seconds(5));
+        c.state = State::Executing(running.clone());
+        assert_eq!(due(&c, now, grace), Due::Nothing, "ops may still be at it");
+        c.updated_at = now - chrono::Duration::minutes(1);
+        assert_eq!(
+            due(&c, now, grace),
+            Due::Perform(Effect::Execute {
+                request: request.id.clone()
+            })
+        );
+        c.state = State::Verifying(running);
+        assert_eq!(
+            due(&c, now, grace),
+            Due::Perform(Effect::Verify {
+                request: request.id
+            })
+        );
     }
 
     #[test]

@@ -143,12 +143,19 @@ impl Driver {
     ) -> Result<Dispatched, DriverError> {
         let mut queue = VecDeque::from([event]);
         let mut first = None;
+        let mut settled = Vec::new();
         while let Some(event) = queue.pop_front() {
             let outcome = self.transition(incident, &event).await?;
             if let Dispatched::Taken(conversation) = &outcome {
                 queue.extend(self.perform_all(conversation).await?);
+                settled.push(conversation.seq);
             }
             first.get_or_insert(outcome);
+        }
+        // Effects whose follow-up events were all stored are replaced already; the others
+        // (their follow-ups were ignored) are cleared now.
+        for seq in settled {
+            self.clear_effects(incident, seq).await?;
         }
         Ok(first.unwrap_or(Dispatched::NoConversation))
     }
@@ -166,10 +173,11 @@ impl Driver {
         if conversation.effects.is_empty() {
             return Ok(());
         }
-        for event in self.perform_all(&conversation).await? {
+        let follow = self.perform_all(&conversation).await?;
+        for event in follow {
             self.dispatch(incident, event).await?;
         }
-        Ok(())
+        self.clear_effects(incident, conversation.seq).await
     }
 
     /// Loads, steps and stores: the event is applied exactly once, or ignored and audited.
@@ -238,18 +246,18 @@ impl Driver {
         tracing::info!(incident = %incident, %why, "conversation event ignored");
     }
 
-    /// Performs every effect of `conversation`'s last transition, then clears them if no
-    /// later transition replaced them. Returns the events the effects produced.
+    /// Performs every effect of `conversation`'s last transition and returns the events they
+    /// produced. The effects stay stored until those events replace them or the caller clears
+    /// them, so a crash in between performs them again rather than losing them.
     async fn perform_all(&self, conversation: &Conversation) -> Result<Vec<Event>, DriverError> {
         let mut follow = Vec::new();
         for effect in &conversation.effects {
             follow.extend(self.perform(conversation, effect).await?);
         }
-        self.clear_effects(&conversation.incident, conversation.seq)
-            .await?;
         Ok(follow)
     }
 
+    /// Clears the stored effects of transition `seq`, unless a later transition replaced them.
     async fn clear_effects(&self, incident: &IncidentId, seq: u64) -> Result<(), DriverError> {
         let store = self.inner.store.as_ref();
         for _ in 0..MAX_ATTEMPTS {
