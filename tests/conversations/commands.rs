@@ -36,7 +36,7 @@ async fn incident_status_and_list_answer_over_slack_commands() {
 
     let status = slack_command(&world, ALICE_SLACK, &format!("status {incident}")).await;
     assert_eq!(status, 200);
-    answered(&world, &["alice:", incident.as_str(), "awaiting_approval"]).await;
+    answered(&world, &["alice:", incident.as_str(), "awaiting approval"]).await;
 
     let status = slack_command(&world, ALICE_SLACK, "list").await;
     assert_eq!(status, 200);
