@@ -220,12 +220,11 @@ pub async fn telegram_prompt(world: &World) -> (i64, String, String) {
         Duration::from_secs(60),
         "a prompt on Telegram",
         || async {
-            let conversation_messages = world
+            world
                 .telegram
                 .calls("sendMessage")
                 .into_iter()
-                .find(|p| p["reply_markup"]["inline_keyboard"].is_array());
-            conversation_messages
+                .find(|p| p["reply_markup"]["inline_keyboard"].is_array())
         },
     )
     .await;

@@ -11,10 +11,10 @@
 #[allow(dead_code)]
 #[path = "../lab/helpers.rs"]
 mod helpers;
-#[allow(unused_imports, dead_code)]
+#[allow(unused_imports)]
 #[path = "../doubles/slack/mod.rs"]
 mod slack;
-#[allow(unused_imports, dead_code)]
+#[allow(unused_imports)]
 #[path = "../doubles/telegram/mod.rs"]
 mod telegram;
 
