@@ -49,7 +49,7 @@ async fn clicks_run_once_when_unauthorized_doubled_and_replayed() {
     let told = |replies: &[String]| {
         replies
             .iter()
-            .filter(|r| r.contains("Not accepted") || r.contains("already"))
+            .filter(|r| r.contains("already used") || r.contains("already answered"))
             .filter(|r| r.contains("alice:") || r.contains("bob:"))
             .count()
     };
@@ -130,7 +130,7 @@ async fn click_after_expiry_is_refused_and_the_prompt_escalated() {
 
     let status = slack_click(&world, ALICE_SLACK, &prompt.ts, &prompt.approve, true).await;
     assert_eq!(status, 200);
-    slack_reply(&world, &prompt.ts, "alice:").await;
+    slack_reply(&world, &prompt.ts, "alice: unknown or expired token").await;
     assert_eq!(world.image().await, broken, "a late approval runs nothing");
     assert!(
         world
