@@ -194,14 +194,16 @@ impl Tokens {
         if let Claim::Held(by) = self.store.claim(&decided, by, Some(SPENT_MEMORY)).await? {
             return Err(Refusal::AlreadyDecided { by }.into());
         }
+        // Who spent it is written before the token goes, so a concurrent answer that finds the
+        // token gone is always told who used it.
+        let spent = spent_key(token);
+        self.store.claim(&spent, by, Some(SPENT_MEMORY)).await?;
         if self.store.take(&key(token)).await?.is_none() {
             // It expired between the read and now.
+            self.store.release(&spent, by).await?;
             self.store.release(&decided, by).await?;
             return Err(Refusal::Unknown.into());
         }
-        self.store
-            .claim(&spent_key(token), by, Some(SPENT_MEMORY))
-            .await?;
         Ok(grant)
     }
 

@@ -102,11 +102,19 @@ impl Driver {
             return Ok(Err(format!("{} has no conversation", grant.incident)));
         };
         let State::AwaitingApproval(awaiting) = &conversation.state else {
-            return Ok(Err(format!(
-                "this prompt is closed: {} is {}",
-                grant.incident,
-                conversation.state.name()
-            )));
+            let state = &conversation.state;
+            return Ok(Err(match decided_by(state) {
+                Some(by) => format!(
+                    "this prompt was already answered by {by} ({} is {})",
+                    grant.incident,
+                    state.name()
+                ),
+                None => format!(
+                    "this prompt is closed: {} is {}",
+                    grant.incident,
+                    state.name()
+                ),
+            }));
         };
         if awaiting.prompt != grant.prompt {
             return Ok(Err("this prompt was replaced by a newer one".into()));
@@ -276,5 +284,16 @@ impl Driver {
             Dispatched::Ignored(why) => format!("Nothing changed: {why}."),
             Dispatched::NoConversation => format!("no incident {id}"),
         })
+    }
+}
+
+/// Who answered the prompt that led to `state`, when a person did.
+fn decided_by(state: &State) -> Option<String> {
+    match state {
+        State::Approved(running) | State::Executing(running) | State::Verifying(running) => {
+            Some(running.approvers.join(" and "))
+        }
+        State::Rejected(closed) => closed.by.clone(),
+        _ => None,
     }
 }
