@@ -44,6 +44,8 @@ pub struct Setup {
     pub namespace: String,
     /// Where configs and logs go.
     pub dir: PathBuf,
+    /// Further `ops` settings (a benchmark raises the hourly and blast-radius limits).
+    pub ops_extra: serde_json::Map<String, Value>,
 }
 
 impl Setup {
@@ -56,6 +58,14 @@ impl Setup {
     }
 
     fn config(&self, port: u16) -> Value {
+        let mut config = self.base_config(port);
+        for (key, value) in &self.ops_extra {
+            config["ops"][key] = value.clone();
+        }
+        config
+    }
+
+    fn base_config(&self, port: u16) -> Value {
         json!({
             "server": { "listen": format!("127.0.0.1:{port}"), "shutdown_grace": "2s" },
             "alertmanager": { "token": ALERTMANAGER_TOKEN },

@@ -48,6 +48,7 @@ impl Fixture {
             kubeconfig,
             namespace: ns.name.clone(),
             dir: dir.path().to_owned(),
+            ops_extra: serde_json::Map::new(),
         };
         Self {
             ns,
