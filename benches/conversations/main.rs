@@ -19,10 +19,12 @@
 //!   API server (signature check, token inspection and atomic redemption, approver check, the
 //!   stored transitions, live-state guardrails, the PATCH, and the watch's delivery).
 //!
-//! Both are `Instant`s in this one process. The next incident starts once the write was seen;
-//! verification of earlier ones goes on in the background (the bot's hourly, concurrency and
-//! blast-radius limits are raised, each Deployment is acted on once). A prompt or write that does
-//! not come within 120 s aborts the benchmark with a non-zero exit.
+//! Both are `Instant`s in this one process. The press comes `BENCH_THINK_MS` (default 2000)
+//! after the prompt was accepted, as a human needs a moment to read it. Incidents run one at a
+//! time: the next starts once this one is resolved (verification PASS) and its chat messages
+//! are out, so no incident's messages queue behind another's. The bot's hourly, concurrency and
+//! blast-radius limits are raised; each Deployment is acted on once. A prompt, write or
+//! resolution that does not come within 120 s aborts the benchmark with a non-zero exit.
 //!
 //! Run: `cargo bench --bench conversations`. Markdown for `BENCHMARKS.md` goes to stdout,
 //! progress to stderr. Linux only; needs `redis-server` on `PATH` and the lab binaries
@@ -41,6 +43,7 @@ mod stage;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use robot_sre::conversations::state::StateName;
 use robot_sre::testkit::process::poll_until;
 
 use self::bot::{APPROVERS, View, post_stuck_rollout, press_approve};
@@ -51,22 +54,23 @@ const DEADLINE: Duration = Duration::from_secs(120);
 
 fn main() -> anyhow::Result<()> {
     let incidents: usize = env::env_or("BENCH_INCIDENTS", 20)?;
+    let think = Duration::from_millis(env::env_or("BENCH_THINK_MS", 2000)?);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot build the runtime")?
-        .block_on(run(incidents))
+        .block_on(run(incidents, think))
 }
 
-async fn run(incidents: usize) -> anyhow::Result<()> {
+async fn run(incidents: usize, think: Duration) -> anyhow::Result<()> {
     let started = Instant::now();
     let stage = Stage::start(WARM_UP + incidents).await?;
     eprintln!("conversations bench: staged in {:.0?}", started.elapsed());
     let view = View::new(&stage.setup);
     let (mut to_prompt, mut to_write) = (Vec::new(), Vec::new());
     for (index, name) in stage.deployments.iter().enumerate() {
-        let (prompt, write) = one_incident(&stage, &view, name, index as u32)
+        let (prompt, write) = one_incident(&stage, &view, name, index as u32, think)
             .await
             .with_context(|| format!("incident on {name}: bot log:\n{}", stage.bot.log_tail(40)))?;
         eprintln!(
@@ -81,6 +85,7 @@ async fn run(incidents: usize) -> anyhow::Result<()> {
     }
     stage.slack.assert_valid();
     println!("{}", report(&to_prompt, &to_write));
+    stage.stop().await;
     Ok(())
 }
 
@@ -90,6 +95,7 @@ async fn one_incident(
     view: &View,
     name: &str,
     index: u32,
+    think: Duration,
 ) -> anyhow::Result<(Duration, Duration)> {
     let generation = latest_generation(stage, name).context("the Deployment is not watched")?;
     let alerted = Instant::now();
@@ -98,7 +104,10 @@ async fn one_incident(
         .wait_for_slack_prompt(&stage.slack, &incident, DEADLINE)
         .await
     else {
-        bail!("no prompt for {incident}: {:?}", view.conversation(&incident).await);
+        bail!(
+            "no prompt for {incident}: {:?}",
+            view.conversation(&incident).await
+        );
     };
     let accepted = stage
         .slack
@@ -107,6 +116,8 @@ async fn one_incident(
         .find(|sent| sent.params.to_string().contains(&prompt.approve))
         .context("the prompt's request")?
         .at;
+    // Pacing, as a human reads before pressing; nothing is asserted on time.
+    tokio::time::sleep(think).await;
     let pressed = Instant::now();
     let status = press_approve(stage.bot.base(), APPROVERS[0], &prompt, index).await;
     if status != 200 {
@@ -118,14 +129,46 @@ async fn one_incident(
     })
     .await;
     let Some(written) = written else {
-        bail!("no write for {incident}: {:?}", view.conversation(&incident).await);
+        bail!(
+            "no write for {incident}: {:?}",
+            view.conversation(&incident).await
+        );
     };
-    Ok((accepted - alerted, written.saturating_duration_since(pressed)))
+    let resolved = [StateName::Resolved];
+    if view
+        .wait_for_state(&incident, &resolved, DEADLINE)
+        .await
+        .is_none()
+    {
+        bail!(
+            "{incident} not resolved: {:?}",
+            view.conversation(&incident).await
+        );
+    }
+    quiet(stage).await?;
+    Ok((
+        accepted - alerted,
+        written.saturating_duration_since(pressed),
+    ))
+}
+
+/// Waits until the bot has sent nothing to Slack for two seconds (its per-channel queue is
+/// empty: Slack takes about one message per second per channel).
+async fn quiet(stage: &Stage) -> anyhow::Result<()> {
+    let calm = poll_until(DEADLINE, Duration::from_millis(100), || async {
+        let last = stage.slack.sent().last().map(|sent| sent.at)?;
+        (last.elapsed() >= Duration::from_secs(2)).then_some(())
+    })
+    .await;
+    calm.context("the bot kept sending to Slack")
 }
 
 fn latest_generation(stage: &Stage, name: &str) -> Option<i64> {
     let seen = stage.generations.lock().ok()?;
-    seen.keys().filter(|(n, _)| n == name).map(|(_, g)| *g).max()
+    seen.keys()
+        .filter(|(n, _)| n == name)
+        .map(|(_, g)| *g)
+        .max()
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -154,7 +197,10 @@ fn report(to_prompt: &[Duration], to_write: &[Duration]) -> String {
     [
         "| stage | incidents | min ms | p50 ms | p99 ms | max ms |".to_owned(),
         "|---|---|---|---|---|---|".to_owned(),
-        row("alert received → prompt accepted by the Slack double", to_prompt),
+        row(
+            "alert received → prompt accepted by the Slack double",
+            to_prompt,
+        ),
         row("approval received → first Kubernetes write", to_write),
     ]
     .join("\n")

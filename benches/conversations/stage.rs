@@ -31,6 +31,7 @@ pub struct Stage {
     pub setup: Setup,
     pub generations: Generations,
     pub deployments: Vec<String>,
+    watch: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
     _redis: RedisServer,
     _lab: Lab,
@@ -46,11 +47,13 @@ impl Stage {
             ..LabOptions::default()
         };
         let lab = Lab::start(options).await.context("the lab did not start")?;
-        let redis = RedisServer::start().await.context("cannot start redis-server")?;
+        let redis = RedisServer::start()
+            .await
+            .context("cannot start redis-server")?;
         let admin = lab.client(Identity::Admin).await?;
         scenarios::create_namespace(&admin, NAMESPACE).await?;
         let deployments = stuck_rollouts(&admin, incidents).await?;
-        let generations = watch(Api::namespaced(admin.clone(), NAMESPACE));
+        let (generations, watch) = watch(Api::namespaced(admin.clone(), NAMESPACE));
         let mut settings = robot_sre::config::OpsSettings::default();
         settings.namespaces = vec![robot_sre::domain::Namespace::parse(NAMESPACE)?];
         let account = BotAccount {
@@ -80,10 +83,21 @@ impl Stage {
             setup,
             generations,
             deployments,
+            watch,
             _dir: dir,
             _redis: redis,
             _lab: lab,
         })
+    }
+}
+
+impl Stage {
+    /// Ends the watch, then stops everything: an open watch would hold up the API server's
+    /// graceful shutdown, and with it the lab's.
+    pub async fn stop(self) {
+        let watch = self.watch;
+        watch.abort();
+        let _ = watch.await;
     }
 }
 
@@ -109,19 +123,26 @@ async fn stuck_rollouts(admin: &kube::Client, count: usize) -> anyhow::Result<Ve
     Ok(names)
 }
 
-fn watch(api: Api<Deployment>) -> Generations {
+fn watch(api: Api<Deployment>) -> (Generations, tokio::task::JoinHandle<()>) {
     let seen: Generations = Arc::default();
     let record = seen.clone();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut events = watcher(api, watcher::Config::default()).boxed();
         while let Some(event) = events.next().await {
             let at = Instant::now();
             let (Ok(watcher::Event::Apply(d)) | Ok(watcher::Event::InitApply(d))) = event else {
                 continue;
             };
-            let key = (d.metadata.name.unwrap_or_default(), d.metadata.generation.unwrap_or(0));
-            record.lock().expect("the watch record").entry(key).or_insert(at);
+            let key = (
+                d.metadata.name.unwrap_or_default(),
+                d.metadata.generation.unwrap_or(0),
+            );
+            record
+                .lock()
+                .expect("the watch record")
+                .entry(key)
+                .or_insert(at);
         }
     });
-    seen
+    (seen, task)
 }

@@ -138,7 +138,11 @@ impl Bot {
         })
         .await;
         if ready.is_none() {
-            panic!("{} did not become ready; its log:\n{}", self.base, self.log());
+            panic!(
+                "{} did not become ready; its log:\n{}",
+                self.base,
+                self.log()
+            );
         }
     }
 
@@ -278,7 +282,9 @@ impl View {
 
     pub async fn conversation(&self, incident: &IncidentId) -> Option<Conversation> {
         let loaded = persist::load(self.store.as_ref(), incident).await;
-        loaded.expect("the conversation is readable").map(|(c, _)| c)
+        loaded
+            .expect("the conversation is readable")
+            .map(|(c, _)| c)
     }
 
     /// The conversation's state, once it is one of `wanted` within `deadline`.

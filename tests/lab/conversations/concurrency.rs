@@ -23,7 +23,10 @@ async fn an_approval_executes_once_when_two_replicas_get_a_hundred_concurrent_cl
         .await
     else {
         let state = view.conversation(&incident).await.map(|c| c.state);
-        panic!("no prompt on Slack; conversation {state:?}\n{}", logs(&bots));
+        panic!(
+            "no prompt on Slack; conversation {state:?}\n{}",
+            logs(&bots)
+        );
     };
     assert_eq!(approve_buttons(&fixture.slack).len(), 1, "one prompt");
     let before = fixture.revision().await;
@@ -46,7 +49,13 @@ async fn an_approval_executes_once_when_two_replicas_get_a_hundred_concurrent_cl
         .wait_for_state(&incident, &ended, OUTCOME_DEADLINE)
         .await
         .unwrap_or_else(|| panic!("the incident did not end\n{}", logs(&bots)));
-    assert_eq!(done.state.name(), StateName::Resolved, "{:?}\n{}", done.state, logs(&bots));
+    assert_eq!(
+        done.state.name(),
+        StateName::Resolved,
+        "{:?}\n{}",
+        done.state,
+        logs(&bots)
+    );
     wait_for_pass_reply(&fixture, &bots).await;
     assert_executed_once(&fixture, &view, &incident, before, &bots).await;
 }

@@ -21,8 +21,16 @@ async fn an_incident_completes_once_when_the_bot_is_killed_after_the_approval() 
     let (view, incident, before, doomed) = approve_and_die(&fixture, "after_approval").await;
 
     let stored = view.conversation(&incident).await.expect("a conversation");
-    assert_eq!(stored.state.name(), StateName::Approved, "{:?}", stored.state);
-    assert!(!stored.effects.is_empty(), "the execution is stored as owed");
+    assert_eq!(
+        stored.state.name(),
+        StateName::Approved,
+        "{:?}",
+        stored.state
+    );
+    assert!(
+        !stored.effects.is_empty(),
+        "the execution is stored as owed"
+    );
     assert!(view.packets(&incident).await.is_empty(), "nothing ran yet");
     assert_eq!(fixture.revision().await, before, "nothing was written yet");
 
@@ -59,10 +67,16 @@ async fn approve_and_die(
         .await
     else {
         let state = view.conversation(&incident).await.map(|c| c.state);
-        panic!("no prompt on Slack; conversation {state:?}\n{}", logs(&[&doomed]));
+        panic!(
+            "no prompt on Slack; conversation {state:?}\n{}",
+            logs(&[&doomed])
+        );
     };
     let before = fixture.revision().await;
-    assert_eq!(press_approve(doomed.base(), APPROVERS[0], &prompt, 1).await, 200);
+    assert_eq!(
+        press_approve(doomed.base(), APPROVERS[0], &prompt, 1).await,
+        200
+    );
     let Some(status) = doomed.exited(DEATH_DEADLINE).await else {
         panic!("the drill did not kill the bot\n{}", logs(&[&doomed]));
     };
@@ -81,11 +95,23 @@ async fn restart_and_finish(
     let restarted = Bot::start(&fixture.setup, "restarted", None).await;
     let bots = [doomed, &restarted];
     let ended = [StateName::Resolved, StateName::Failed, StateName::Escalated];
-    let Some(done) = view.wait_for_state(incident, &ended, OUTCOME_DEADLINE).await else {
+    let Some(done) = view
+        .wait_for_state(incident, &ended, OUTCOME_DEADLINE)
+        .await
+    else {
         let state = view.conversation(incident).await.map(|c| c.state);
-        panic!("the restarted bot did not finish; conversation {state:?}\n{}", logs(&bots));
+        panic!(
+            "the restarted bot did not finish; conversation {state:?}\n{}",
+            logs(&bots)
+        );
     };
-    assert_eq!(done.state.name(), StateName::Resolved, "{:?}\n{}", done.state, logs(&bots));
+    assert_eq!(
+        done.state.name(),
+        StateName::Resolved,
+        "{:?}\n{}",
+        done.state,
+        logs(&bots)
+    );
     wait_for_pass_reply(fixture, &bots).await;
     assert_executed_once(fixture, view, incident, before, &bots).await;
 }

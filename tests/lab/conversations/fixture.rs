@@ -77,4 +77,3 @@ impl Fixture {
         (revision, deployment.metadata.generation.unwrap_or_default())
     }
 }
-
