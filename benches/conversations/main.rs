@@ -35,7 +35,7 @@
 mod bot;
 #[path = "../common/env.rs"]
 mod env;
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 #[path = "../../tests/doubles/slack/mod.rs"]
 mod slack;
 mod stage;

@@ -54,8 +54,10 @@ impl Stage {
         scenarios::create_namespace(&admin, NAMESPACE).await?;
         let deployments = stuck_rollouts(&admin, incidents).await?;
         let (generations, watch) = watch(Api::namespaced(admin.clone(), NAMESPACE));
-        let mut settings = robot_sre::config::OpsSettings::default();
-        settings.namespaces = vec![robot_sre::domain::Namespace::parse(NAMESPACE)?];
+        let settings = robot_sre::config::OpsSettings {
+            namespaces: vec![robot_sre::domain::Namespace::parse(NAMESPACE)?],
+            ..Default::default()
+        };
         let account = BotAccount {
             namespace: "robot-sre".into(),
             name: "robot-sre".into(),

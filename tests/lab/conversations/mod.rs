@@ -8,7 +8,7 @@
 //! - `crash`: the bot SIGKILLs itself after an approval, or after ops applied the rollback;
 //!   a restarted bot finishes the incident once.
 
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 #[path = "../../doubles/slack/mod.rs"]
 mod slack;
 
