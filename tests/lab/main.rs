@@ -3,6 +3,7 @@
 //! the launcher stops exactly what it started. `ops/` tests the bot's actions, guardrails and
 //! verification through its own least-privilege ServiceAccount.
 
+mod conversations;
 mod faults;
 mod helpers;
 mod launcher;
