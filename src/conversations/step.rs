@@ -314,14 +314,15 @@ fn decided(
     let request = running.pending.request.id.clone();
     let messages = running.messages.clone();
     c.state = State::Approved(running);
+    // Execute first: the human waits on the cluster, not on chat rate limits.
     Ok(vec![
         audit,
+        Effect::Execute { request },
         Effect::ClosePrompts {
             messages,
             outcome: outcome.clone(),
         },
         Effect::Reply { text: outcome },
-        Effect::Execute { request },
     ])
 }
 

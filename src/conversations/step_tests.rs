@@ -398,6 +398,16 @@ fn approval_closes_every_copy_replies_and_executes_once() {
         Effect::ClosePrompts { messages, outcome }
             if messages.len() == 1 && outcome.contains("Approved by alice on slack"))));
     assert!(has(&effects, |e| matches!(e, Effect::Reply { .. })));
+    let first_chat = effects
+        .iter()
+        .position(|e| matches!(e, Effect::ClosePrompts { .. } | Effect::Reply { .. }));
+    let execute = effects
+        .iter()
+        .position(|e| matches!(e, Effect::Execute { .. }));
+    assert!(
+        execute < first_chat,
+        "the action goes to ops before chat messages wait on rate limits: {effects:?}"
+    );
 }
 
 #[test]
