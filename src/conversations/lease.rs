@@ -105,7 +105,11 @@ impl Lease {
         if self.store.renew(&self.key, &self.holder, self.ttl).await? {
             return Ok(None);
         }
-        match self.store.claim(&self.key, &self.holder, Some(self.ttl)).await? {
+        match self
+            .store
+            .claim(&self.key, &self.holder, Some(self.ttl))
+            .await?
+        {
             Claim::Claimed => Ok(None),
             // Another handle with this holder id claimed it between the two calls: it is ours.
             Claim::Held(holder) if holder == self.holder => Ok(None),

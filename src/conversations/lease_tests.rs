@@ -39,7 +39,10 @@ async fn hold_passes_to_the_other_when_the_holder_releases() {
     assert!(!b.release().await.unwrap(), "a non-holder releases nothing");
     assert!(!b.hold().await.unwrap());
     assert!(a.release().await.unwrap());
-    assert!(!a.release().await.unwrap(), "releasing again changes nothing");
+    assert!(
+        !a.release().await.unwrap(),
+        "releasing again changes nothing"
+    );
     assert!(b.hold().await.unwrap());
     assert!(!a.hold().await.unwrap());
 }
@@ -101,12 +104,21 @@ fn drain(ticks: &mut mpsc::UnboundedReceiver<()>) -> usize {
 #[tokio::test(start_paused = true)]
 async fn run_while_leader_ticks_only_while_it_holds_the_lease() {
     let store = memory();
-    let other = Lease::new(store.clone(), "sweeper", "other".into(), Duration::from_secs(3600));
+    let other = Lease::new(
+        store.clone(),
+        "sweeper",
+        "other".into(),
+        Duration::from_secs(3600),
+    );
     assert!(other.hold().await.unwrap());
     let (mut ticks, _stop, _runner) = spawn_runner(lease(&store, "runner"));
 
     tokio::time::sleep(EVERY * 10).await;
-    assert_eq!(drain(&mut ticks), 0, "no tick while another holds the lease");
+    assert_eq!(
+        drain(&mut ticks),
+        0,
+        "no tick while another holds the lease"
+    );
 
     assert!(other.release().await.unwrap());
     tokio::time::timeout(EVERY * 10, ticks.recv())
@@ -214,7 +226,7 @@ fn spawn_redis_runner(
         command_timeout: Duration::from_secs(2),
     };
     let store: Arc<dyn Store> = Arc::new(crate::store::RedisStore::new(&config).unwrap());
-    let lease = Lease::new(store, "sweeper", holder.to_owned(), Duration::from_secs(2));
+    let lease = Lease::new(store, "sweeper", holder.to_owned(), Duration::from_secs(3));
     let (stop, stopped) = oneshot::channel::<()>();
     let shutdown = async move {
         let _ = stopped.await;
@@ -286,7 +298,10 @@ async fn run_while_leader_keeps_going_through_store_errors_and_leads_after_them(
         .unwrap();
     let (mut ticks, _stop, runner) = spawn_runner(lease(&store, "runner"));
     tokio::time::sleep(EVERY * 3).await;
-    assert!(lease(&store, "probe").hold().await.is_err(), "still refused");
+    assert!(
+        lease(&store, "probe").hold().await.is_err(),
+        "still refused"
+    );
     assert_eq!(drain(&mut ticks), 0, "no tick while the store refuses");
     assert!(!runner.is_finished(), "the runner keeps going");
 

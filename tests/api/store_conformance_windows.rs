@@ -226,7 +226,9 @@ async fn a_renewal_by_another_value_fails_and_changes_nothing(store: Arc<dyn Sto
     lapsed(&store, "lease").await;
 
     store.claim("forever", "a", None).await.unwrap();
-    let renewed = store.renew("forever", "b", Duration::from_millis(100)).await;
+    let renewed = store
+        .renew("forever", "b", Duration::from_millis(100))
+        .await;
     assert!(!renewed.unwrap());
     clock(&store, Duration::from_millis(300)).await;
     assert_eq!(
