@@ -226,7 +226,7 @@ fn spawn_redis_runner(
         command_timeout: Duration::from_secs(2),
     };
     let store: Arc<dyn Store> = Arc::new(crate::store::RedisStore::new(&config).unwrap());
-    let lease = Lease::new(store, "sweeper", holder.to_owned(), Duration::from_secs(2));
+    let lease = Lease::new(store, "sweeper", holder.to_owned(), Duration::from_secs(3));
     let (stop, stopped) = oneshot::channel::<()>();
     let shutdown = async move {
         let _ = stopped.await;

@@ -1,10 +1,10 @@
 //! The Redis store: the production implementation, shared by every bot replica.
 //!
-//! Documents are hashes `{v: version, d: value}`; compare-and-set, claims, releases,
-//! renewals and admissions are Lua scripts (in `scripts`), so each is one atomic round trip. Logs are streams
-//! whose entries hold the value in the field `v`; windows are sorted sets scored by admission
-//! time in milliseconds. Connections go through a lazy [`ConnectionManager`]: the service starts
-//! while Redis is down and reconnects when it returns.
+//! Documents are hashes `{v: version, d: value}`; compare-and-set, claims, releases, renewals
+//! and admissions are Lua scripts (in `scripts`), so each is one atomic round trip. Logs are
+//! streams whose entries hold the value in the field `v`; windows are sorted sets scored by
+//! admission time in milliseconds. Connections go through a lazy [`ConnectionManager`]: the
+//! service starts while Redis is down and reconnects when it returns.
 
 mod logs;
 mod scripts;
