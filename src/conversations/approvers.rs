@@ -16,7 +16,7 @@ use crate::policy::ActionClass;
 pub enum Unauthorized {
     #[error("you are not in channels.people, so you cannot approve")]
     UnknownUser,
-    #[error("{person} may not approve {class} actions in {}", env_name(*.environment))]
+    #[error("{person} may not approve {class} actions in {}", .environment.as_str())]
     NotAllowed {
         person: String,
         class: ActionClass,
@@ -25,7 +25,7 @@ pub enum Unauthorized {
     #[error(
         "nobody is configured to approve {class} actions in {}; an operator can add people \
          to conversations.approvers",
-        env_name(*.environment)
+        .environment.as_str()
     )]
     NoApprovers {
         class: ActionClass,
@@ -180,14 +180,6 @@ fn resolve(who: &[String], people: &[Person]) -> BTreeSet<String> {
         }
     }
     names
-}
-
-fn env_name(environment: Environment) -> &'static str {
-    match environment {
-        Environment::Demo => "demo",
-        Environment::Staging => "staging",
-        Environment::Production => "production",
-    }
 }
 
 #[cfg(test)]

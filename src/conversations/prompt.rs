@@ -61,7 +61,7 @@ pub fn render(parts: &PromptParts<'_>) -> Prompt {
             incident.incident_type.as_str(),
             incident.classification
         ),
-        confidence: confidence(parts.confidence).to_owned(),
+        confidence: parts.confidence.as_str().to_owned(),
         evidence: incident
             .evidence
             .as_ref()
@@ -138,12 +138,4 @@ fn dry_run(proposal: &Proposal) -> String {
         })
         .collect();
     writes.join("; ")
-}
-
-fn confidence(confidence: Confidence) -> &'static str {
-    match confidence {
-        Confidence::High => "high",
-        Confidence::Medium => "medium",
-        Confidence::Low => "low",
-    }
 }

@@ -73,6 +73,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The name configuration, audit records and chat use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
     /// Reads the common spellings of a `severity` label.
     pub fn from_label(value: &str) -> Option<Self> {
         match value.to_ascii_lowercase().as_str() {
@@ -93,6 +102,17 @@ pub enum Confidence {
     High,
 }
 
+impl Confidence {
+    /// The band's name, as reasons and prompts show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
+}
+
 /// The environment an incident happens in; it decides how much the bot may do alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +123,15 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// The name configuration, audit records and chat use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Demo => "demo",
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+        }
+    }
+
     pub fn parse(value: &str) -> Option<Self> {
         match value.to_ascii_lowercase().as_str() {
             "demo" | "dev" | "development" => Some(Environment::Demo),

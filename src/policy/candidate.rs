@@ -74,8 +74,8 @@ fn mismatch(runbook: &Runbook, facts: &IncidentFacts, ctx: &DecisionContext) -> 
     if facts.confidence < t.minimum_confidence {
         return Some(format!(
             "confidence {} below its minimum {}",
-            band(facts.confidence),
-            band(t.minimum_confidence)
+            facts.confidence.as_str(),
+            t.minimum_confidence.as_str()
         ));
     }
     let alertname = facts
@@ -90,7 +90,7 @@ fn mismatch(runbook: &Runbook, facts: &IncidentFacts, ctx: &DecisionContext) -> 
     if !scope.environments.is_empty() && !scope.environments.contains(&facts.environment) {
         return Some(format!(
             "environment {} is outside its scope",
-            env(facts.environment)
+            facts.environment.as_str()
         ));
     }
     if !scope.namespaces.is_empty()
@@ -193,22 +193,4 @@ pub(super) fn recommendation(class: &IncidentClass) -> Option<ActionName> {
         .chain(&class.approval_required)
         .find(|name| name.executable().is_none())
         .copied()
-}
-
-pub(super) fn band(confidence: crate::incidents::model::Confidence) -> &'static str {
-    use crate::incidents::model::Confidence;
-    match confidence {
-        Confidence::High => "high",
-        Confidence::Medium => "medium",
-        Confidence::Low => "low",
-    }
-}
-
-pub(super) fn env(environment: crate::incidents::model::Environment) -> &'static str {
-    use crate::incidents::model::Environment;
-    match environment {
-        Environment::Demo => "demo",
-        Environment::Staging => "staging",
-        Environment::Production => "production",
-    }
 }

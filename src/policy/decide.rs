@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Policy;
-use super::candidate::{band, env, recommendation};
+use super::candidate::recommendation;
 use super::decision::{Decision, DecisionContext, IncidentFacts, Mode, Reason};
 use super::rules::OperatorRule;
 use super::taxonomy::IncidentClass;
@@ -80,9 +80,9 @@ impl Policy {
                 "{} ({} domain) in {}, severity {}, confidence {}",
                 class.id.as_str(),
                 class.domain.as_str(),
-                env(facts.environment),
-                severity_name(decision.severity),
-                band(facts.confidence),
+                facts.environment.as_str(),
+                decision.severity.as_str(),
+                facts.confidence.as_str(),
             )),
         );
         if self.suppressed(ctx, &mut draft) {
@@ -91,7 +91,7 @@ impl Policy {
             draft.say(format!(
                 "manual: automation for {} in {} is disabled by rule {}",
                 class.id.as_str(),
-                env(facts.environment),
+                facts.environment.as_str(),
                 rule.label()
             ));
         } else {
@@ -152,9 +152,9 @@ fn severity(
     if severity != facts.severity {
         draft.say(format!(
             "severity {} by the taxonomy of {} (alert said {})",
-            severity_name(severity),
+            severity.as_str(),
             class.id.as_str(),
-            severity_name(facts.severity)
+            facts.severity.as_str()
         ));
     }
     for rule in rules {
@@ -162,20 +162,12 @@ fn severity(
             severity = raised;
             draft.say(format!(
                 "severity raised to {} by rule {}",
-                severity_name(raised),
+                raised.as_str(),
                 rule.label()
             ));
         }
     }
     severity
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Critical => "critical",
-    }
 }
 
 fn no_candidate(decision: &Decision, draft: &mut Draft) {

@@ -5,7 +5,7 @@
 
 use super::Policy;
 use super::action::{ActionClass, ActionName};
-use super::candidate::{Candidate, band, env};
+use super::candidate::Candidate;
 use super::decide::{Draft, effective_confidence};
 use super::decision::{Decision, DecisionContext, IncidentFacts, Mode};
 use super::rules::OperatorRule;
@@ -76,7 +76,7 @@ impl Judge<'_> {
             .copied()
             .unwrap_or(Mode::ApprovalRequired);
         draft.mode = matrix.mode(environment, action_class);
-        let here = env(environment);
+        let here = environment.as_str();
         if matrix.auto_action(environment, name) && draft.mode < Mode::AutoExecute {
             draft.mode = Mode::AutoExecute;
             draft.say(format!(
@@ -123,7 +123,7 @@ impl Judge<'_> {
         let environment = self.facts.environment;
         if let Some(most) = self.policy.ceilings.get(&environment).copied() {
             draft.cap(most, || {
-                format!("settings: {} allows at most {most}", env(environment))
+                format!("settings: {} allows at most {most}", environment.as_str())
             });
         }
         confidence_caps(self.facts, self.ctx, draft);
@@ -185,9 +185,9 @@ fn rule_caps(
             draft.cap(Mode::Suggest, || {
                 format!(
                     "blocked: confidence {} below rule {}'s minimum {}",
-                    band(confidence),
+                    confidence.as_str(),
                     rule.label(),
-                    band(minimum)
+                    minimum.as_str()
                 )
             });
         }
@@ -205,7 +205,7 @@ fn confidence_caps(facts: &IncidentFacts, ctx: &DecisionContext, draft: &mut Dra
             if facts.confidence == Confidence::High && !ctx.evidence.contradicts {
                 format!("blocked: confidence medium below high (live evidence confirmed the alert on {checks} of 2 checks)")
             } else {
-                format!("blocked: confidence {} below high", band(confidence))
+                format!("blocked: confidence {} below high", confidence.as_str())
             }
         });
     }

@@ -5,7 +5,6 @@ use slack_morphism::prelude::*;
 
 use crate::channels::fit;
 use crate::channels::{ChannelKind, Choice, DeliveryError, Notice, Prompt};
-use crate::incidents::model::Severity;
 
 /// Slack's published limits (https://docs.slack.dev/reference/block-kit/blocks,
 /// https://docs.slack.dev/reference/block-kit/block-elements/button-element,
@@ -61,7 +60,7 @@ pub fn prompt_body(prompt: &Prompt) -> Vec<SlackBlock> {
     let link = prompt.details_url.as_deref();
     let context = format!(
         "*{}* · {} · expires {}",
-        severity(prompt.severity),
+        prompt.severity.as_str().to_ascii_uppercase(),
         prompt.incident,
         prompt.expires_at.format("%H:%M UTC")
     );
@@ -76,7 +75,11 @@ pub fn prompt_body(prompt: &Prompt) -> Vec<SlackBlock> {
 /// A plain alert: header and body sections, no buttons.
 pub fn notice(notice: &Notice) -> SlackMessageContent {
     let link = notice.details_url.as_deref();
-    let context = format!("*{}* · {}", severity(notice.severity), notice.incident);
+    let context = format!(
+        "*{}* · {}",
+        notice.severity.as_str().to_ascii_uppercase(),
+        notice.incident
+    );
     let mut blocks = vec![header(&notice.title), context_line(&context, link)];
     blocks.extend(sections(&escape(&notice.body)));
     let text = format!("{}\n{}", notice.title, notice.body);
@@ -208,14 +211,6 @@ pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-fn severity(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Info => "INFO",
-        Severity::Warning => "WARNING",
-        Severity::Critical => "CRITICAL",
-    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@ use chrono::{TimeZone, Utc};
 
 use super::*;
 use crate::incidents::IncidentId;
+use crate::incidents::model::Severity;
 
 fn choice(label: &str, approves: bool) -> Choice {
     Choice {

@@ -6,7 +6,6 @@
 use crate::channels::fit::shorten;
 use crate::channels::{Choice, Notice, Prompt};
 use crate::config::WhatsAppTemplates;
-use crate::incidents::model::Severity;
 
 use super::wire::{
     Action, BodyText, Button, Component, Content, Header, Interactive, Language, Parameter, Reply,
@@ -25,7 +24,11 @@ const SUMMARY_MAX: usize = 480;
 
 /// The approval prompt as an interactive reply-button message.
 pub fn interactive_prompt(prompt: &Prompt) -> Content {
-    let header = format!("{} {}", severity(prompt.severity), prompt.incident.as_str());
+    let header = format!(
+        "{} {}",
+        prompt.severity.as_str().to_ascii_uppercase(),
+        prompt.incident.as_str()
+    );
     let footer = format!("Expires {}", prompt.expires_at.format("%H:%M UTC"));
     Content::Interactive {
         interactive: Interactive {
@@ -153,7 +156,7 @@ pub fn prompt_as_alert(prompt: &Prompt, templates: &WhatsAppTemplates) -> Conten
 pub fn notice_text(notice: &Notice) -> Content {
     let text = format!(
         "[{}] {}\n{}",
-        severity(notice.severity),
+        notice.severity.as_str().to_ascii_uppercase(),
         notice.title,
         notice.body
     );
@@ -210,12 +213,4 @@ fn one_line(text: &str) -> String {
 
 fn link(url: Option<&str>) -> &str {
     url.unwrap_or("no link available")
-}
-
-fn severity(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Info => "INFO",
-        Severity::Warning => "WARNING",
-        Severity::Critical => "CRITICAL",
-    }
 }

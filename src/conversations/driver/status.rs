@@ -22,10 +22,10 @@ impl Driver {
         };
         let what = match self.inner.incidents.repository().load(id).await? {
             Some((incident, _)) => format!(
-                "{:?} {} in {:?}",
-                incident.severity,
+                "{} {} in {}",
+                incident.severity.as_str(),
                 incident.incident_type.as_str(),
-                incident.environment
+                incident.environment.as_str()
             ),
             None => "incident record expired".to_owned(),
         };
