@@ -412,53 +412,50 @@ fn verdict(c: &mut Conversation, passed: bool, reasons: &[String], now: DateTime
     };
     let running = running.clone();
     let approvers = running.approvers.join(" and ");
-    if !passed {
-        let text = format!(
-            "Verification FAIL after {} (approved by {approvers}): {}. Evidence packet {}.",
-            running.pending.action,
-            reasons.join("; "),
-            running.pending.request.id
-        );
-        return fail(c, running, text, now);
-    }
-    let text = format!(
-        "Verification PASS: {} (approved by {approvers}). Evidence packet {}.",
-        running.pending.action, running.pending.request.id
-    );
-    let messages = running.messages.clone();
-    c.state = State::Resolved(closed(
-        now,
-        None,
-        &text,
-        messages.clone(),
-        Some(running.pending),
-    ));
-    Ok(vec![
-        Effect::Reply { text: text.clone() },
-        Effect::ClosePrompts {
-            messages,
-            outcome: text,
-        },
-    ])
+    let (action, packet) = (&running.pending.action, &running.pending.request.id);
+    let text = if passed {
+        format!("Verification PASS: {action} (approved by {approvers}). Evidence packet {packet}.")
+    } else {
+        format!(
+            "Verification FAIL after {action} (approved by {approvers}): {}. Evidence packet {packet}.",
+            reasons.join("; ")
+        )
+    };
+    conclude(c, running, text, passed, now)
 }
 
+/// Fails an action that will not run or did not help.
 fn fail(c: &mut Conversation, running: Running, text: String, now: DateTime<Utc>) -> Taken {
+    conclude(c, running, text, false, now)
+}
+
+/// Ends an action: the outcome is replied in the thread and shown on every prompt copy; a
+/// failure escalates.
+fn conclude(
+    c: &mut Conversation,
+    running: Running,
+    text: String,
+    passed: bool,
+    now: DateTime<Utc>,
+) -> Taken {
     let messages = running.messages.clone();
-    c.state = State::Failed(closed(
-        now,
-        None,
-        &text,
-        messages.clone(),
-        Some(running.pending),
-    ));
-    Ok(vec![
+    let closed = closed(now, None, &text, messages.clone(), Some(running.pending));
+    c.state = if passed {
+        State::Resolved(closed)
+    } else {
+        State::Failed(closed)
+    };
+    let mut effects = vec![
         Effect::Reply { text: text.clone() },
         Effect::ClosePrompts {
             messages,
             outcome: text.clone(),
         },
-        Effect::Escalate { reason: text },
-    ])
+    ];
+    if !passed {
+        effects.push(Effect::Escalate { reason: text });
+    }
+    Ok(effects)
 }
 
 fn alert_resolved(c: &mut Conversation, now: DateTime<Utc>) -> Taken {

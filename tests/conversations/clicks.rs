@@ -131,14 +131,7 @@ async fn click_after_expiry_is_refused_and_the_prompt_escalated() {
     let status = slack_click(&world, ALICE_SLACK, &prompt.ts, &prompt.approve, true).await;
     assert_eq!(status, 200);
     slack_reply(&world, &prompt.ts, "alice: unknown or expired token").await;
-    assert_eq!(world.image().await, broken, "a late approval runs nothing");
-    assert!(
-        world
-            .stored
-            .audited(&incident, AuditKind::ActionResult)
-            .await
-            .is_empty()
-    );
+    world.assert_nothing_ran(&incident, &broken).await;
     world.slack.assert_valid();
 }
 

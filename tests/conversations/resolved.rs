@@ -1,7 +1,6 @@
 //! An alert that resolves while its prompt waits: the prompt is withdrawn everywhere
 //! ("resolved on its own") and nothing runs.
 
-use robot_sre::audit::AuditKind;
 use robot_sre::conversations::state::StateName;
 
 use crate::chat::{slack_click, slack_closed, slack_prompt, slack_reply};
@@ -23,13 +22,6 @@ async fn resolved_alert_withdraws_the_prompt_while_awaiting_approval() {
     let status = slack_click(&world, ALICE_SLACK, &prompt.ts, &prompt.approve, true).await;
     assert_eq!(status, 200);
     slack_reply(&world, &prompt.ts, "alice:").await;
-    assert_eq!(world.image().await, broken, "nothing ran");
-    assert!(
-        world
-            .stored
-            .audited(&incident, AuditKind::ActionResult)
-            .await
-            .is_empty()
-    );
+    world.assert_nothing_ran(&incident, &broken).await;
     world.slack.assert_valid();
 }

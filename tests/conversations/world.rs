@@ -168,6 +168,17 @@ impl World {
             .and_then(|c| c.image)
             .unwrap_or_default()
     }
+
+    /// Nothing was executed for `incident`: the image is still `broken` and no action result
+    /// is in its audit trail.
+    pub async fn assert_nothing_ran(&self, incident: &IncidentId, broken: &str) {
+        assert_eq!(self.image().await, broken, "nothing ran on the cluster");
+        let results = self
+            .stored
+            .audited(incident, robot_sre::audit::AuditKind::ActionResult)
+            .await;
+        assert!(results.is_empty(), "no action result expected: {results:?}");
+    }
 }
 
 struct Config<'a> {

@@ -311,13 +311,9 @@ impl Driver {
             approves,
             expires_at,
         };
-        let mint = |approves| {
-            let grant = grant(approves);
-            let tokens = self.inner.tokens.clone();
-            async move { tokens.mint(&grant, now).await }
-        };
-        let approve = mint(true).await?;
-        let reject = mint(false).await?;
+        let tokens = &self.inner.tokens;
+        let approve = tokens.mint(&grant(true), now).await?;
+        let reject = tokens.mint(&grant(false), now).await?;
         Ok(PromptTokens { approve, reject })
     }
 }

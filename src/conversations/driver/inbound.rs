@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::{Dispatched, Driver, DriverError, persist};
-use crate::audit::{Actor, AuditEntry, AuditKind, AuditLog};
+use crate::audit::{Actor, AuditEntry, AuditKind};
 use crate::channels::{Inbound, InboundKind, MessageRef, Sender};
 use crate::conversations::commands::Command;
 use crate::conversations::event::{Event, HumanCommand};
@@ -158,8 +158,7 @@ impl Driver {
         )
         .with_action(grant.action.clone())
         .with_target(grant.target.clone());
-        let audit = AuditLog::new(self.inner.store.clone());
-        if let Err(error) = audit.record(&grant.incident, entry).await {
+        if let Err(error) = self.inner.audit.record(&grant.incident, entry).await {
             let error = crate::telemetry::error_chain(&error);
             tracing::warn!(incident = %grant.incident, %error, "refused decision not audited");
         }

@@ -27,7 +27,7 @@ use super::event::Event;
 use super::state::Conversation;
 use super::step::step;
 use super::tokens::Tokens;
-use crate::audit::Actor;
+use crate::audit::{Actor, AuditLog};
 use crate::channels::Router;
 use crate::config::{ConversationSettings, Settings};
 use crate::incidents::{IncidentId, IncidentService};
@@ -86,6 +86,7 @@ struct Inner {
     incidents: Arc<IncidentService>,
     policy: Arc<Policy>,
     policy_audit: PolicyAudit,
+    audit: AuditLog,
     ops: Option<Ops>,
     evidence: Option<EvidenceCollector>,
     router: Option<Arc<Router>>,
@@ -111,6 +112,7 @@ impl Driver {
             inner: Arc::new(Inner {
                 policy_audit: PolicyAudit::new(parts.store.clone()),
                 tokens: Tokens::new(parts.store.clone()),
+                audit: AuditLog::new(parts.store.clone()),
                 bot: Actor::Bot {
                     identity: settings.ops.identity.clone(),
                 },
@@ -213,21 +215,16 @@ impl Driver {
 
     /// Creates the conversation of an incident if it has none.
     async fn ensure(&self, conversation: Conversation) -> Result<(), DriverError> {
-        let store = self.inner.store.as_ref();
-        if persist::load(store, &conversation.incident)
-            .await?
-            .is_none()
-        {
-            // A conflict means another replica created it first: fine either way.
-            persist::save(
-                store,
-                &conversation,
-                0,
-                self.inner.retention,
-                &self.inner.bot,
-            )
-            .await?;
-        }
+        // Version 0 creates: a conflict means it exists already (perhaps made by another
+        // replica just now), which is as good.
+        persist::save(
+            self.inner.store.as_ref(),
+            &conversation,
+            0,
+            self.inner.retention,
+            &self.inner.bot,
+        )
+        .await?;
         Ok(())
     }
 
@@ -238,8 +235,7 @@ impl Driver {
             self.inner.bot.clone(),
             Utc::now(),
         );
-        let audit = crate::audit::AuditLog::new(self.inner.store.clone());
-        if let Err(error) = audit.record(incident, entry).await {
+        if let Err(error) = self.inner.audit.record(incident, entry).await {
             let error = crate::telemetry::error_chain(&error);
             tracing::warn!(incident = %incident, %error, "ignored event not audited");
         }
