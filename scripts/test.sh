@@ -9,6 +9,8 @@ source scripts/lib.sh
 step "checking prerequisites"
 ensure_rust
 ensure_packages redis-server redis-tools prometheus-alertmanager
+# kubectl for the deployment manifests' dry runs; any recent client will do.
+command -v kubectl >/dev/null || ensure_packages kubernetes-client
 
 step "Kubernetes lab binaries"
 ROBOT_SRE_LAB_BIN=$(scripts/lab-binaries.sh)

@@ -4,6 +4,7 @@
 //! verification through its own least-privilege ServiceAccount.
 
 mod conversations;
+mod deploy;
 mod faults;
 mod helpers;
 mod launcher;
