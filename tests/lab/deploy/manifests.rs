@@ -125,6 +125,8 @@ fn every_deploy_manifest_passes_a_server_side_dry_run_against_the_lab() {
 fn the_kustomization_passes_a_server_side_dry_run_and_lists_every_manifest_but_the_optional() {
     prepare_lab();
     let dir = repo().join("deploy/kubernetes");
+    // `kubectl apply -k` in two steps, so that the lab's PodDisruptionBudget rewrite can sit
+    // between building the kustomization and applying it.
     let (ok, built) = kubectl(&["kustomize", &dir.display().to_string()], "");
     assert!(ok, "kubectl kustomize:\n{built}");
     let (ok, output) = dry_run(&built);
