@@ -8,7 +8,7 @@ source scripts/lib.sh
 
 step "checking prerequisites"
 ensure_rust
-ensure_packages redis-server redis-tools prometheus-alertmanager
+ensure_packages redis-server redis-tools prometheus-alertmanager chromium chromium-driver
 
 step "Kubernetes lab binaries"
 ROBOT_SRE_LAB_BIN=$(scripts/lab-binaries.sh)
