@@ -43,10 +43,31 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .unwrap_or_else(|error| panic!("no Chromium session: {error}"));
-        Self {
+        let browser = Self {
             client,
             _driver: driver,
-        }
+        };
+        browser.fit_viewport().await;
+        browser
+    }
+
+    /// Resizes the window so that the page itself (what a screenshot shows) is
+    /// [`WIDTH`]×[`HEIGHT`], whatever the browser's own frame takes.
+    async fn fit_viewport(&self) {
+        let script = "return [outerWidth - innerWidth, outerHeight - innerHeight];";
+        let frame = self.client.execute(script, vec![]).await.expect("script");
+        let extra = |i: usize| frame[i].as_u64().unwrap_or_default() as u32;
+        self.client
+            .set_window_size(WIDTH + extra(0), HEIGHT + extra(1))
+            .await
+            .expect("the window resizes");
+    }
+
+    /// A PNG of what the page shows, from its top.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        let top = "window.scrollTo(0, 0); return true;";
+        self.client.execute(top, vec![]).await.expect("script");
+        self.client.screenshot().await.expect("a screenshot")
     }
 
     /// Types `text` into the element `id` (after clearing it).

@@ -134,7 +134,7 @@ async fn approval_in_the_console_rolls_back_and_the_page_shows_pass() {
     );
 
     if let Ok(path) = std::env::var("ROBOT_SRE_CONSOLE_SCREENSHOT") {
-        let png = browser.client.screenshot().await.expect("a screenshot");
+        let png = browser.screenshot().await;
         std::fs::write(&path, png).expect("the screenshot is written");
     }
     browser.close().await;
