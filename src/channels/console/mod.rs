@@ -105,3 +105,5 @@ impl Console {
 
 #[cfg(test)]
 mod api_tests;
+#[cfg(test)]
+mod view_tests;
