@@ -23,8 +23,8 @@ pub struct ConsoleSettings {
     /// (a local demo); browsers drop `Secure` cookies received over plain HTTP elsewhere.
     #[serde(default = "default_secure_cookie")]
     pub secure_cookie: bool,
-    /// Where people reach the bot (e.g. `https://robot-sre.example.com`); prompts on every
-    /// channel link to `<public_url>/console#<incident>` when set.
+    /// Where people reach the bot (e.g. `https://robot-sre.example.com`). When set, prompts
+    /// posted to the console carry `<public_url>/console#<incident>` as their details link.
     #[serde(default)]
     pub public_url: Option<Url>,
 }
