@@ -8,7 +8,8 @@ source scripts/lib.sh
 
 step "checking prerequisites"
 ensure_rust
-ensure_packages redis-server redis-tools prometheus-alertmanager
+# chromium and its driver for the web console's browser test.
+ensure_packages redis-server redis-tools prometheus-alertmanager chromium chromium-driver
 # kubectl for the deployment manifests' dry runs; any recent client will do.
 command -v kubectl >/dev/null || ensure_packages kubernetes-client
 

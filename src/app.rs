@@ -195,7 +195,10 @@ async fn start_channels(
     app: &mut App,
 ) -> anyhow::Result<(Option<Channels>, Option<InboundEvents>)> {
     let configured = &settings.channels;
-    if configured.slack.is_none() && configured.telegram.is_none() && configured.whatsapp.is_none()
+    if configured.slack.is_none()
+        && configured.telegram.is_none()
+        && configured.whatsapp.is_none()
+        && configured.console.is_none()
     {
         tracing::warn!("no chat channel configured: incidents are recorded but nobody is told");
         return Ok((None, None));

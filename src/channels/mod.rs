@@ -12,9 +12,11 @@
 //! - [`setup`]: the configured adapters, their endpoints and listeners, at start-up;
 //! - [`slack`]: the Slack adapter (slack-morphism), HTTP endpoints and Socket Mode;
 //! - [`telegram`]: the Telegram adapter (teloxide), webhook and long polling;
-//! - [`whatsapp`]: the WhatsApp Cloud API adapter (reqwest), its 24-hour window and webhook.
+//! - [`whatsapp`]: the WhatsApp Cloud API adapter (reqwest), its 24-hour window and webhook;
+//! - [`console`]: the web console served by the bot, a channel of its own.
 
 pub mod channel;
+pub mod console;
 pub mod fit;
 pub mod identity;
 pub mod inbox;

@@ -111,6 +111,13 @@ pub async fn build(
         let state = WebhookState::new(whatsapp, store.clone(), directory.clone(), inbox.clone());
         routes = routes.merge(super::whatsapp::routes(state));
     }
+    // Last: the console is the in-app channel and the failover list's last resort.
+    if let Some(console) = &settings.console {
+        let console =
+            super::console::Console::new(console, store.clone(), &settings.people, inbox.clone());
+        channels.push(Arc::new(console.channel()));
+        routes = routes.merge(console.routes());
+    }
     let router = Router::new(channels, settings.routing.clone())
         .with_failure_reporting(failures, failure_counter);
     let channels = Channels {

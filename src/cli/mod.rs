@@ -13,6 +13,7 @@ use crate::incidents::{IncidentId, IncidentRepository};
 use crate::store::Store;
 use crate::testkit::lab::LabCommand;
 
+mod console;
 mod ops;
 mod policy;
 
@@ -83,6 +84,9 @@ pub enum Command {
     /// simulated kubelet (binaries from scripts/lab-binaries.sh).
     #[command(subcommand)]
     Lab(LabCommand),
+    /// The web console: make password hashes for its users.
+    #[command(subcommand)]
+    Console(console::ConsoleCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +109,10 @@ impl Cli {
         // The lab needs no configuration.
         if let Command::Lab(command) = self.command {
             return finish(command.run().await);
+        }
+        // Nor do console password hashes.
+        if let Command::Console(command) = self.command {
+            return finish(command.run());
         }
         let loaded = match config::load(self.config.as_deref()) {
             Ok(loaded) => loaded,
@@ -130,7 +138,9 @@ impl Cli {
             Command::Rbac { namespace, name } => ops::rbac(&loaded, namespace, name),
             Command::Breaker(command) => ops::breaker(&loaded, command).await,
             Command::Policy(command) => policy::run(loaded, command).await,
-            Command::Lab(_) => unreachable!("handled before loading the configuration"),
+            Command::Lab(_) | Command::Console(_) => {
+                unreachable!("handled before loading the configuration")
+            }
         };
         finish(result)
     }

@@ -15,8 +15,8 @@ mod settings;
 mod validate;
 
 pub use channels::{
-    ChannelSettings, RateLimits, Route, RoutingSettings, SlackSettings, TelegramMode,
-    TelegramSettings, WhatsAppSettings, WhatsAppTemplates,
+    ChannelSettings, ConsoleSettings, ConsoleUser, RateLimits, Route, RoutingSettings,
+    SlackSettings, TelegramMode, TelegramSettings, WhatsAppSettings, WhatsAppTemplates,
 };
 pub use conversations::{
     ApproverRule, ConversationSettings, GROUP_PREFIX, SecondApprover, needs_approval,

@@ -110,6 +110,9 @@ pub fn validate(settings: &Settings) -> Vec<(String, String)> {
     if let Some(telegram) = &settings.channels.telegram {
         problems.extend(telegram.validate());
     }
+    if let Some(console) = &settings.channels.console {
+        problems.extend(console.validate());
+    }
     problems.extend(super::policy::validate(&settings.policy));
     problems.extend(super::conversations::validate(
         &settings.conversations,

@@ -3,6 +3,7 @@
 
 mod alertmanager_e2e;
 mod cli;
+mod cli_console;
 mod cli_ops;
 mod cli_policy;
 mod health;

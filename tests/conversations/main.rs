@@ -19,9 +19,11 @@ mod slack;
 mod telegram;
 
 mod bot;
+mod browser;
 mod chat;
 mod clicks;
 mod commands;
+mod console;
 mod full_loop;
 mod resolved;
 mod world;

@@ -54,6 +54,17 @@ pub struct Options {
     pub prompt_expiry: Duration,
     /// The Slack double refuses connections from the start.
     pub slack_down: bool,
+    /// The web console configured with this login (alice's argon2 hash), and the channels
+    /// prompts go to in order (e.g. `[console]`, or `[slack, console]`).
+    pub console: Option<ConsoleLogin>,
+}
+
+/// The console's one user and the route that includes it.
+#[derive(Debug, Clone)]
+pub struct ConsoleLogin {
+    /// alice's password hash, as `robot-sre console hash-password` prints it.
+    pub password_hash: String,
+    pub routes: Vec<&'static str>,
 }
 
 impl Default for Options {
@@ -61,6 +72,7 @@ impl Default for Options {
         Self {
             prompt_expiry: Duration::from_secs(900),
             slack_down: false,
+            console: None,
         }
     }
 }
@@ -98,6 +110,7 @@ impl World {
             slack_url: &slack.url(),
             telegram_url: telegram.url().as_str(),
             prompt_expiry: options.prompt_expiry,
+            console: options.console.as_ref(),
         });
         let bot = Bot::start(lab().dir(), &config).await;
         let webhook = format!("{}/webhooks/alertmanager", bot.base());
@@ -189,13 +202,14 @@ struct Config<'a> {
     slack_url: &'a str,
     telegram_url: &'a str,
     prompt_expiry: Duration,
+    console: Option<&'a ConsoleLogin>,
 }
 
 /// The bot's configuration: the test namespace is production (a rollback needs approval),
 /// Slack first then Telegram, alice and bob (group `sre`) may approve recover actions,
 /// mallory is known but may not. `{port}` is filled in by [`Bot::start`].
 fn config(c: &Config<'_>) -> String {
-    let value = json!({
+    let mut value = json!({
         "server": {"listen": "127.0.0.1:{port}", "shutdown_grace": "1s"},
         "alertmanager": {"token": AM_TOKEN},
         "store": {"backend": "redis", "redis": {"url": c.redis_url, "key_prefix": c.key_prefix}},
@@ -232,6 +246,13 @@ fn config(c: &Config<'_>) -> String {
             "lease_ttl": "3s",
         },
     });
+    if let Some(console) = c.console {
+        value["channels"]["console"] = json!({
+            "users": [{"name": "alice", "password_hash": console.password_hash}],
+            "secure_cookie": false,
+        });
+        value["channels"]["routing"]["routes"] = json!([{"channels": console.routes}]);
+    }
     serde_yaml::to_string(&value).expect("yaml")
 }
 

@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::channels::{ChannelKind, Person};
 
+mod console;
 mod slack;
 mod telegram;
 mod whatsapp;
 
 use crate::incidents::model::{Environment, Severity};
+pub use console::{ConsoleSettings, ConsoleUser};
 pub use slack::SlackSettings;
 pub use telegram::{TelegramMode, TelegramSettings};
 pub use whatsapp::{WhatsAppSettings, WhatsAppTemplates};
@@ -23,6 +25,8 @@ pub struct ChannelSettings {
     pub slack: Option<SlackSettings>,
     pub telegram: Option<TelegramSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
+    /// The web console at `/console`; also the last resort of the failover list.
+    pub console: Option<ConsoleSettings>,
     /// People and their identity on each channel; senders not listed here are "unknown".
     pub people: Vec<Person>,
     /// Which channels are tried, in which order, and how fast the router gives up on one.

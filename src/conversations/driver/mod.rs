@@ -16,6 +16,8 @@ pub mod loops;
 pub mod persist;
 mod status;
 
+pub use self::status::describe;
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 

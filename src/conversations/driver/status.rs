@@ -61,7 +61,9 @@ impl Driver {
     }
 }
 
-fn describe(conversation: &Conversation, what: &str, now: DateTime<Utc>) -> String {
+/// The `/incident status` line of `conversation`; `what` names the incident ("critical
+/// stuck_rollout in production").
+pub fn describe(conversation: &Conversation, what: &str, now: DateTime<Utc>) -> String {
     let state = &conversation.state;
     let mut text = format!(
         "{} ({what}): {}, open for {}",
