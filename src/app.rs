@@ -121,11 +121,27 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 /// # Errors
 /// When the listen address cannot be bound or the store cannot be set up.
 pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
+    let store = open_store(&loaded.settings)?;
+    let listener = bind(loaded.settings.server.listen).await?;
+    let shutdown = http::termination_signal().context("cannot install signal handlers")?;
+    run_on(loaded, store, listener, shutdown).await
+}
+
+/// Runs the bot on `store`, serving on `listener`, until `shutdown` completes (the demo runs
+/// it in-process this way, on its own store and port).
+///
+/// # Errors
+/// When the store cannot be set up or serving fails.
+pub async fn run_on(
+    loaded: LoadedSettings,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
     let settings = loaded.settings;
-    let store = open_store(&settings)?;
     match store.ping().await {
         Ok(()) => {
             if let Some(warning) = store.durability_warning().await {
@@ -172,8 +188,6 @@ pub async fn run(loaded: LoadedSettings) -> anyhow::Result<()> {
         tokio::spawn(read_inbound(inbound, driver));
     }
     let app = Arc::new(app);
-    let listener = bind(settings.server.listen).await?;
-    let shutdown = http::termination_signal().context("cannot install signal handlers")?;
     tracing::info!(address = %listener.local_addr()?, "robot-sre serving");
     let router = http::router(app);
     http::serve(listener, router, shutdown, settings.server.shutdown_grace).await?;

@@ -26,6 +26,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod conversations;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod incidents;

@@ -87,6 +87,9 @@ pub enum Command {
     /// The web console: make password hashes for its users.
     #[command(subcommand)]
     Console(console::ConsoleCommand),
+    /// The quick start: the lab, the bot with its web console, four broken workloads and their
+    /// alerts, and a status line per incident as it moves (needs the lab's binaries).
+    Demo(crate::demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,14 +109,19 @@ const BAD_CONFIG: u8 = 2;
 impl Cli {
     /// Runs the chosen subcommand.
     pub async fn run(self) -> ExitCode {
-        // The lab needs no configuration.
-        if let Command::Lab(command) = self.command {
-            return finish(command.run().await);
-        }
-        // Nor do console password hashes.
-        if let Command::Console(command) = self.command {
-            return finish(command.run());
-        }
+        // The lab, console password hashes and the demo need no configuration.
+        let command = match self.command {
+            Command::Lab(command) => return finish(command.run().await),
+            Command::Console(command) => return finish(command.run()),
+            Command::Demo(args) => {
+                return match crate::demo::run(args).await {
+                    Ok(true) => ExitCode::SUCCESS,
+                    Ok(false) => ExitCode::FAILURE,
+                    Err(error) => finish(Err(error)),
+                };
+            }
+            command => command,
+        };
         let loaded = match config::load(self.config.as_deref()) {
             Ok(loaded) => loaded,
             Err(error) => {
@@ -121,7 +129,7 @@ impl Cli {
                 return ExitCode::from(BAD_CONFIG);
             }
         };
-        let result = match self.command {
+        let result = match command {
             Command::CheckConfig => match check_config(&loaded) {
                 Ok(()) => return policy::check_config(&loaded),
                 Err(error) => Err(error),
@@ -138,7 +146,7 @@ impl Cli {
             Command::Rbac { namespace, name } => ops::rbac(&loaded, namespace, name),
             Command::Breaker(command) => ops::breaker(&loaded, command).await,
             Command::Policy(command) => policy::run(loaded, command).await,
-            Command::Lab(_) | Command::Console(_) => {
+            Command::Lab(_) | Command::Console(_) | Command::Demo(_) => {
                 unreachable!("handled before loading the configuration")
             }
         };

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`stuck_rollout`] | a 2-replica Deployment whose new image cannot be pulled: `Progressing=False`, reason `ProgressDeadlineExceeded`; the old ReplicaSet still serves |
 //! | [`crashloop`] | every pod of a Deployment (2 replicas, or 1 — a singleton) in `CrashLoopBackOff` |
+//! | [`crash_one_pod`] | one pod of a healthy Deployment in `CrashLoopBackOff` on a pod-local fault; its siblings serve |
 //! | [`image_pull_failure`] | a new 1-replica Deployment whose only pod is in `ImagePullBackOff` |
 //! | [`disk_pressure`] | a node with `DiskPressure=True`, its taint and events, a BestEffort pod evicted, and a backlog of Succeeded and Failed pods on it |
 
@@ -282,6 +283,36 @@ pub async fn crashloop(
                     .iter()
                     .all(|pod| waiting_reason(pod) == Some("CrashLoopBackOff"))
         },
+    )
+    .await
+}
+
+/// One pod of a healthy Deployment (`app=<name>`) put into `CrashLoopBackOff` through its own
+/// fault annotation (a transient, pod-local fault: its replacement starts cleanly); the pod as
+/// it then is.
+///
+/// # Errors
+/// When the Deployment has no pod, a step is refused, or the crash loop does not show in time.
+pub async fn crash_one_pod(client: &Client, namespace: &str, name: &str) -> Result<Pod, LabError> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let victim = pods
+        .list(&ListParams::default().labels(&selector(name)))
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .ok_or_else(|| LabError::Setup(format!("{namespace}/{name} has no pod to crash")))?;
+    let victim = victim.metadata.name.unwrap_or_default();
+    let patch =
+        json!({ "metadata": { "annotations": { POD_FAULT: PodFault::CrashLoop.as_str() } } });
+    pods.patch(&victim, &PatchParams::default(), &Patch::Merge(patch))
+        .await?;
+    wait_for(
+        &pods,
+        &victim,
+        "CrashLoopBackOff",
+        SCENARIO_DEADLINE,
+        |pod| waiting_reason(pod) == Some("CrashLoopBackOff"),
     )
     .await
 }

@@ -140,31 +140,9 @@ async fn rollback_of_a_stuck_rollout_is_verified_and_leaves_a_packet() {
 }
 
 async fn crash_one_pod(ns: &TestNamespace, app: &str) -> Pod {
-    let pods: Api<Pod> = ns.api();
-    let victim = pods
-        .list(&ListParams::default().labels(&format!("app={app}")))
+    scenarios::crash_one_pod(&ns.client, &ns.name, app)
         .await
         .unwrap()
-        .items
-        .remove(0);
-    let patch =
-        json!({ "metadata": { "annotations": { "lab.robot-sre.dev/fault": "crashloop" } } });
-    pods.patch(
-        &victim.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(patch),
-    )
-    .await
-    .unwrap();
-    scenarios::wait_for(
-        &pods,
-        &victim.name_any(),
-        "CrashLoopBackOff",
-        scenarios::SCENARIO_DEADLINE,
-        |p| scenarios::waiting_reason(p) == Some("CrashLoopBackOff"),
-    )
-    .await
-    .unwrap()
 }
 
 #[tokio::test]
