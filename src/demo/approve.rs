@@ -79,7 +79,7 @@ impl ConsoleClient {
             .post(format!("{}/console/api/decisions", self.base))
             .header(COOKIE, &self.cookie)
             .header("x-csrf-token", &self.csrf)
-            .json(&json!({"token": token}))
+            .json(&json!({"token": token, "incident": incident.to_string()}))
             .send()
             .await?;
         if !response.status().is_success() {
