@@ -40,7 +40,7 @@ pub fn yaml(c: &DemoConfig<'_>) -> String {
             "console": {
                 "users": [{"name": USER, "password_hash": c.password_hash}],
                 "secure_cookie": false,
-                "public_url": format!("http://{}/console", c.listen),
+                "public_url": format!("http://{}", c.listen),
             },
             "people": [{"name": USER, "groups": ["sre"]}],
         },

@@ -160,6 +160,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<bool> {
     let mut watch = watch::Watch::new(store.clone(), seeds);
     let passed = follow(&mut watch, approver.as_ref(), args.deadline).await?;
     export_packets(store.as_ref(), &watch, &dir).await;
+    if redis_url.is_some() {
+        eprintln!(
+            "    the state stays in Redis under the key prefix {key_prefix}: robot-sre --config {} audit <incident>",
+            config_path.display()
+        );
+    }
     if approver.is_none() && passed.is_some() {
         step("every scenario ended; still serving the console until Ctrl-C");
         if let Ok(signal) = crate::http::termination_signal() {
