@@ -37,8 +37,9 @@ pub struct DemoArgs {
     /// Port on 127.0.0.1 for the bot and its console (0: any free port).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Where the lab, the configuration, the logs and the exported evidence packets go (wiped
-    /// first). Default: `robot-sre/demo` under $XDG_STATE_HOME (~/.local/state).
+    /// Where the lab (with its logs), the configuration and the exported evidence packets go: a
+    /// new or empty directory, or one an earlier demo used (wiped first; any other non-empty
+    /// directory is refused). Default: `robot-sre/demo` under $XDG_STATE_HOME (~/.local/state).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// How long the scenarios may take to reach their ends with --approve-all.
@@ -60,10 +61,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<bool> {
         .dir
         .clone()
         .unwrap_or_else(|| crate::testkit::lab::default_state_dir().with_file_name("demo"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    prepare(&dir)?;
 
     step(
         "starting the Kubernetes lab: etcd, kube-apiserver, controller manager, scheduler, simulated kubelet",
@@ -205,6 +203,30 @@ async fn follow(
     }
 }
 
+/// Marks a directory as the demo's, so a later run may wipe it.
+const MARKER: &str = ".robot-sre-demo";
+
+/// Empties `dir` for this run: a new or empty directory, or one an earlier demo left (it holds
+/// the marker). Anything else is refused, so a mistyped `--dir` never wipes someone's files.
+fn prepare(dir: &Path) -> anyhow::Result<()> {
+    let used = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    if used {
+        if !dir.join(MARKER).exists() {
+            anyhow::bail!(
+                "{} is not empty and not a demo directory (no {MARKER} in it); choose a new or empty --dir",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(
+        dir.join(MARKER),
+        "written by robot-sre demo; the next run wipes this directory\n",
+    )
+    .with_context(|| format!("cannot write in {}", dir.display()))
+}
+
 async fn install_bot(lab: &Lab, admin: &kube::Client) -> anyhow::Result<PathBuf> {
     let namespaces = seeds::NAMESPACES
         .iter()
@@ -252,5 +274,33 @@ async fn export_packets(store: &dyn Store, watch: &watch::Watch, dir: &Path) {
             }
             Err(error) => eprintln!("    {id}  packets not read: {error}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MARKER, prepare};
+
+    #[test]
+    fn prepare_refuses_a_non_empty_directory_that_no_demo_used_and_keeps_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let precious = dir.path().join("precious.txt");
+        std::fs::write(&precious, "keep me").unwrap();
+        let error = prepare(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("not a demo directory"), "{error}");
+        assert!(precious.exists());
+    }
+
+    #[test]
+    fn prepare_wipes_an_earlier_demo_directory_and_marks_new_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("new");
+        prepare(&fresh).unwrap();
+        assert!(fresh.join(MARKER).exists());
+        let leftover = fresh.join("packets");
+        std::fs::create_dir(&leftover).unwrap();
+        prepare(&fresh).unwrap();
+        assert!(!leftover.exists());
+        assert!(fresh.join(MARKER).exists());
     }
 }
