@@ -10,7 +10,6 @@ use anyhow::Context;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::watcher;
 use robot_sre::ops::rbac::{BotAccount, manifests};
 use robot_sre::testkit::RedisServer;
@@ -106,17 +105,11 @@ impl Stage {
 /// `count` Deployments stuck with a new pod unable to pull its image, opted in.
 async fn stuck_rollouts(admin: &kube::Client, count: usize) -> anyhow::Result<Vec<String>> {
     let names: Vec<String> = (0..count).map(|n| format!("web-{n:03}")).collect();
-    let api: Api<Deployment> = Api::namespaced(admin.clone(), NAMESPACE);
-    let opt_in = json!({ "metadata": { "labels": { "robot-sre.io/enabled": "true" } } });
     futures::stream::iter(names.iter())
-        .map(|name| {
-            let (api, opt_in) = (api.clone(), opt_in.clone());
-            async move {
-                scenarios::stuck_rollout(admin, NAMESPACE, name).await?;
-                api.patch(name, &PatchParams::default(), &Patch::Merge(opt_in))
-                    .await?;
-                anyhow::Ok(())
-            }
+        .map(|name| async move {
+            scenarios::stuck_rollout(admin, NAMESPACE, name).await?;
+            scenarios::opt_in(admin, NAMESPACE, name).await?;
+            anyhow::Ok(())
         })
         .buffer_unordered(4)
         .try_collect::<Vec<_>>()

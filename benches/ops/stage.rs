@@ -6,9 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use k8s_openapi::api::apps::v1::Deployment;
-use kube::Api;
-use kube::api::{Patch, PatchParams};
 use robot_sre::config::{OpsSettings, RedisSettings, Secret};
 use robot_sre::domain::{ActionKind, Namespace};
 use robot_sre::incidents::IncidentId;
@@ -19,7 +16,6 @@ use robot_sre::testkit::RedisServer;
 use robot_sre::testkit::lab::{
     Identity, KubeletOptions, Lab, LabOptions, bot, kubeconfig, scenarios,
 };
-use serde_json::json;
 
 use crate::config::{Config, WARM_UP};
 
@@ -141,10 +137,7 @@ async fn bot_on(
 
 /// Labels the Deployment with the opt-in label, as an administrator would.
 async fn opt_in(admin: &kube::Client) -> anyhow::Result<()> {
-    let api: Api<Deployment> = Api::namespaced(admin.clone(), NAMESPACE);
-    let patch = json!({ "metadata": { "labels": { "robot-sre.io/enabled": "true" } } });
-    api.patch(DEPLOYMENT, &PatchParams::default(), &Patch::Merge(patch))
+    scenarios::opt_in(admin, NAMESPACE, DEPLOYMENT)
         .await
-        .context("cannot label the Deployment")?;
-    Ok(())
+        .context("cannot label the Deployment")
 }

@@ -1,8 +1,7 @@
 //! The seed scenarios of the demo: four incidents broken into the lab for real, the alerts
 //! Prometheus would raise for them, and the end each one must reach.
 
-use kube::api::{Patch, PatchParams};
-use kube::{Api, Client, ResourceExt};
+use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
 use crate::conversations::state::{State, StateName};
@@ -121,7 +120,7 @@ pub async fn create_all(admin: &Client) -> Result<Vec<Seed>, LabError> {
 
 async fn stuck_rollout(admin: &Client) -> Result<Seed, LabError> {
     scenarios::stuck_rollout(admin, "payments", "checkout").await?;
-    opt_in(admin, "payments", "checkout").await?;
+    scenarios::opt_in(admin, "payments", "checkout").await?;
     Ok(Seed {
         kind: Kind::StuckRollout,
         target: "payments/checkout".into(),
@@ -136,7 +135,7 @@ async fn stuck_rollout(admin: &Client) -> Result<Seed, LabError> {
 
 async fn crash_loop_of_two(admin: &Client) -> Result<Seed, LabError> {
     scenarios::healthy_deployment(admin, "shop", "web", 2).await?;
-    opt_in(admin, "shop", "web").await?;
+    scenarios::opt_in(admin, "shop", "web").await?;
     let pod = scenarios::crash_one_pod(admin, "shop", "web").await?;
     Ok(crash_seed(
         Kind::CrashLoopOfTwo,
@@ -149,7 +148,7 @@ async fn crash_loop_of_two(admin: &Client) -> Result<Seed, LabError> {
 
 async fn crash_loop_singleton(admin: &Client) -> Result<Seed, LabError> {
     let pods = scenarios::crashloop(admin, "search", "indexer", 1).await?;
-    opt_in(admin, "search", "indexer").await?;
+    scenarios::opt_in(admin, "search", "indexer").await?;
     let pod = pods.first().map(ResourceExt::name_any).unwrap_or_default();
     Ok(crash_seed(
         Kind::CrashLoopSingleton,
@@ -192,14 +191,4 @@ async fn disk_pressure(admin: &Client) -> Result<Seed, LabError> {
 fn alert(mut labels: Value, summary: &str) -> Value {
     labels["cluster"] = json!("lab");
     json!({"labels": labels, "annotations": {"summary": summary}})
-}
-
-/// Labels the Deployment with the opt-in label, as its owner would.
-async fn opt_in(admin: &Client, namespace: &str, name: &str) -> Result<(), LabError> {
-    let api: Api<k8s_openapi::api::apps::v1::Deployment> =
-        Api::namespaced(admin.clone(), namespace);
-    let patch = json!({ "metadata": { "labels": { "robot-sre.io/enabled": "true" } } });
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
-        .await?;
-    Ok(())
 }

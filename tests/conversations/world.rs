@@ -9,7 +9,6 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
-use kube::api::{Patch, PatchParams};
 use rand::Rng;
 use robot_sre::config::{OpsSettings, Secret};
 use robot_sre::domain::Namespace;
@@ -306,9 +305,7 @@ async fn stuck_and_pulling(ns: &TestNamespace, name: &str) {
 
 /// Labels the Deployment with the opt-in label, as its owner would.
 async fn opt_in(ns: &TestNamespace, name: &str) {
-    let api: Api<Deployment> = ns.api();
-    let patch = json!({ "metadata": { "labels": { "robot-sre.io/enabled": "true" } } });
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+    scenarios::opt_in(&ns.client, &ns.name, name)
         .await
         .expect("opt-in label");
 }

@@ -149,6 +149,19 @@ pub fn deployment(name: &str, replicas: i32, image: &str, fault: Option<PodFault
     .expect("a valid Deployment")
 }
 
+/// Labels the Deployment `namespace/name` with the default opt-in label
+/// (`robot-sre.io/enabled=true`), as its owner would.
+///
+/// # Errors
+/// When the API refuses the patch.
+pub async fn opt_in(client: &Client, namespace: &str, name: &str) -> Result<(), LabError> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let patch = json!({ "metadata": { "labels": { "robot-sre.io/enabled": "true" } } });
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await?;
+    Ok(())
+}
+
 /// Whether the Deployment has all its replicas updated and available.
 pub fn is_available(deployment: &Deployment) -> bool {
     let wanted = deployment

@@ -14,9 +14,7 @@ mod workloads;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
-use kube::api::{Patch, PatchParams};
 use rand::Rng;
 use robot_sre::audit::Actor;
 use robot_sre::config::{OpsSettings, RedisSettings, Secret};
@@ -28,7 +26,6 @@ use robot_sre::ops::{Action, ActionRequest, Approval, Cluster, Ops};
 use robot_sre::store::{RedisStore, RedisStoreConfig, Store};
 use robot_sre::testkit::RedisServer;
 use robot_sre::testkit::lab::{bot, kubeconfig};
-use serde_json::json;
 use tokio::sync::OnceCell;
 
 use crate::helpers::{TestNamespace, lab};
@@ -117,9 +114,7 @@ pub async fn stuck_and_pulling(ns: &TestNamespace, name: &str) {
 
 /// Labels a Deployment with the opt-in label (as an administrator would).
 pub async fn opt_in(client: &kube::Client, namespace: &str, name: &str) {
-    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let patch = json!({ "metadata": { "labels": { "robot-sre.io/enabled": "true" } } });
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+    scenarios::opt_in(client, namespace, name)
         .await
         .expect("opt-in label");
 }
